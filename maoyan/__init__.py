@@ -1,0 +1,1 @@
+"""Scrapy project that collects Maoyan's film ranking boards politely."""

@@ -1,0 +1,33 @@
+"""``scrapy crawl`` that exits 1 when the board was not fully collected.
+
+Stock Scrapy exits 0 even after a ban closed the spider, so cron jobs and CI would
+never notice. This command runs the crawl as usual, then turns the close-time
+verdict of :class:`maoyan.extensions.BoardCompletenessCheck` into the exit status.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+
+from maoyan.extensions import crawl_succeeded
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class Command(ScrapyCrawlCommand):
+    def short_desc(self) -> str:
+        return "Run a spider; exit 1 unless it collected the whole board"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name, e.g. `scrapy crawl board`")
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed or not crawl_succeeded(crawler.stats.get_stats()):
+            self.exitcode = 1

@@ -1,0 +1,132 @@
+"""The ``board`` spider: which board pages to fetch, in what order, and what to do
+with each answer. Turning HTML into entries is :mod:`maoyan.extract`'s job; the
+pace is set in settings; bans are caught by :mod:`maoyan.middlewares`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from maoyan.extract import parse_board_page
+from maoyan.items import BoardEntry
+from maoyan.middlewares import BOARD_PAGE, BannedPage
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+TOP100 = 4
+PAGE_SIZE = 10
+TOP100_SIZE = 100
+
+
+def parse_cookie_header(header: str | None) -> dict[str, str]:
+    """``"a=1; b=2"`` (as copied from a browser's request headers) -> ``{"a": "1", "b": "2"}``."""
+    cookies = {}
+    for part in (header or "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name.strip():
+            cookies[name.strip()] = value.strip()
+    return cookies
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class BoardSpider(scrapy.Spider):
+    """Collect one Maoyan board into the feed.
+
+    Arguments (``-a name=value``, or scrapyd's ``schedule.json`` fields):
+
+    * ``board`` -- board number: 4 (TOP100, the default), 7 (热映口碑榜), 6 (最受期待榜),
+      1 (国内票房榜), 2 (北美票房榜).
+
+    TOP100 is walked over all ten offsets 0-90 whatever an earlier page held, so one
+    broken page costs ten films, not the rest of the board. Other boards follow their
+    pager; a board without one is a single page.
+    """
+
+    name = "board"
+    #: The site root; the MAOYAN_BASE_URL setting overrides it.
+    base_url = "https://www.maoyan.com"
+
+    def __init__(self, board: int | str = TOP100, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        try:
+            self.board_id = int(board)
+        except ValueError:
+            raise ValueError(f"board must be a board number such as 4, not {board!r}") from None
+        #: How many films the board should have; grows as pagers reveal pages.
+        self.expected_films = TOP100_SIZE if self.board_id == TOP100 else 0
+        self.cookies: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.base_url = (crawler.settings.get("MAOYAN_BASE_URL") or cls.base_url).rstrip("/")
+        spider.cookies = parse_cookie_header(crawler.settings.get("MAOYAN_COOKIE"))
+        return spider
+
+    def board_url(self, offset: int) -> str:
+        return f"{self.base_url}/board/{self.board_id}?offset={offset}"
+
+    def page_request(self, url: str, priority: int = 0) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.page_failed,
+            cookies=self.cookies,
+            priority=priority,
+            meta={BOARD_PAGE: True},
+        )
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.board_id == TOP100:
+            for offset in range(0, TOP100_SIZE, PAGE_SIZE):
+                # Earlier pages first: with one request at a time the feed is in rank order.
+                yield self.page_request(self.board_url(offset), priority=-offset)
+        else:
+            yield self.page_request(self.board_url(0))
+
+    def parse(self, response: Response) -> Any:
+        crawled_at = utc_now()
+        page = parse_board_page(response.text, response.url)
+        self.crawler.stats.inc_value("board/pages_parsed")
+        if not page.entries:
+            self.logger.warning("Board page %s shows a board with no films", response.url)
+        for entry in page.entries:
+            if entry["rank"] is not None:
+                self.expected_films = max(self.expected_films, entry["rank"])
+            yield BoardEntry(**entry, crawled_at=crawled_at)
+        if self.board_id != TOP100 and page.next_url:
+            yield self.page_request(page.next_url)
+
+    def page_failed(self, failure: Failure) -> None:
+        request = failure.request
+        if failure.check(BannedPage):
+            return  # the ban middleware has said what happened and is closing the crawl
+        self.crawler.stats.inc_value("board/pages_failed")
+        if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
+            self.logger.error(
+                "Not fetching %s: the site's robots.txt forbids it, and this project obeys "
+                "robots.txt (ROBOTSTXT_OBEY = True).",
+                request.url,
+            )
+            return
+        if failure.check(HttpError):
+            reason = f"the site answered HTTP {failure.value.response.status}"
+        else:
+            reason = failure.getErrorMessage()
+        self.logger.error(
+            "Board page %s failed (%s); its films are missing from this crawl.", request.url, reason
+        )

@@ -1,0 +1,198 @@
+"""HTML the stand-in site answers with, shaped like Maoyan's pages of 2025-2026.
+
+The markup follows what the real board serves now: re-indented, attributes spread
+over several lines, posters on ``p0.pipi.cn`` behind a lazy-load placeholder, most
+release times without a region, an entry sometimes without a release time or score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html import escape
+
+from standin.films import Film
+
+PAGE_SIZE = 10
+BOARD_NAMES = {4: "TOP100榜", 7: "热映口碑榜", 6: "最受期待榜", 1: "国内票房榜", 2: "北美票房榜"}
+PLACEHOLDER = "//s3plus.meituan.net/v1/mss_e2821d7f0cfe4ac1bf9202ecf9590e67/cdn-prod/file:5788b470/image/loading_2.e3d934bf.png"
+
+
+def poster_url(movie_id: int) -> str:
+    """The film's poster URL, in the current CDN form with its resize suffix."""
+    digest = hashlib.sha1(str(movie_id).encode()).hexdigest()
+    return f"https://p0.pipi.cn/mmdb/{digest}.jpg?imageView2/1/w/160/h/220"
+
+
+def _score(score: str | None) -> str:
+    if score is None:
+        return '<p class="score-none">暂无评分</p>'
+    integer, fraction = score.split(".")
+    return (
+        '<p class="score">\n'
+        f'              <i class="integer">{integer}.</i><i class="fraction">{fraction}</i>\n'
+        "            </p>"
+    )
+
+
+def render_entry(rank: int, film: Film) -> str:
+    title = escape(film.title)
+    star = (
+        f'<p class="star">\n              主演：{escape(film.stars)}\n            </p>'
+        if film.stars
+        else ""
+    )
+    release = f'<p class="releasetime">上映时间：{escape(film.release)}</p>' if film.release else ""
+    return f"""\
+      <dd>
+        <i class="board-index board-index-{rank}">{rank}</i>
+        <a
+          href="/films/{film.movie_id}"
+          title="{title}"
+          class="image-link"
+          data-act="boarditem-click"
+          data-val="{{movieId:{film.movie_id}}}"
+        >
+          <img src="{PLACEHOLDER}" alt="" class="poster-default" />
+          <img
+            data-src="{poster_url(film.movie_id)}"
+            alt="{title}"
+            class="board-img"
+          />
+        </a>
+        <div class="board-item-main">
+          <div class="board-item-content">
+            <div class="movie-item-info">
+              <p class="name">
+                <a
+                  href="/films/{film.movie_id}"
+                  title="{title}"
+                  data-act="boarditem-click"
+                  data-val="{{movieId:{film.movie_id}}}"
+                >{title}</a>
+              </p>
+              {star}
+              {release}
+            </div>
+            <div class="movie-item-number score-num">
+            {_score(film.score)}
+            </div>
+          </div>
+        </div>
+      </dd>
+"""
+
+
+def render_broken_entry(rank: int, film: Film) -> str:
+    """An entry as a half-rendered page shows it: no film link, no title."""
+    return f"""\
+      <dd>
+        <i class="board-index board-index-{rank}">{rank}</i>
+        <div class="board-item-main"><p class="star">主演：{escape(film.stars or "")}</p></div>
+      </dd>
+"""
+
+
+def _pager(offset: int, total: int) -> str:
+    pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+    items = []
+    if offset > 0:
+        items.append(
+            f'<li><a class="page_{offset // PAGE_SIZE}" href="?offset={offset - PAGE_SIZE}">上一页</a></li>'
+        )
+    for number in range(1, pages + 1):
+        page_offset = (number - 1) * PAGE_SIZE
+        if page_offset == offset:
+            items.append(
+                f'<li class="active"><a class="page_{number}" href="javascript:void(0);"\n'
+                f'  style="cursor: default">{number}</a></li>'
+            )
+        else:
+            items.append(
+                f'<li><a class="page_{number}"\n  href="?offset={page_offset}">{number}</a></li>'
+            )
+    if offset + PAGE_SIZE < total:
+        items.append(
+            f'<li><a class="page_{offset // PAGE_SIZE + 2}"\n'
+            f'  href="?offset={offset + PAGE_SIZE}">下一页</a></li>'
+        )
+    return (
+        '<div class="pager-main">\n<ul class="list-pager">\n' + "\n".join(items) + "\n</ul>\n</div>"
+    )
+
+
+def render_board_page(
+    board_id: int,
+    offset: int,
+    films: list[Film],
+    board_date: str,
+    *,
+    paged: bool = True,
+    broken_ranks: frozenset[int] = frozenset(),
+) -> str:
+    """One board page: the films from ``offset``, ranked from ``offset + 1``."""
+    name = BOARD_NAMES.get(board_id, "榜单")
+    shown = films[offset : offset + PAGE_SIZE] if paged else films[:PAGE_SIZE]
+    entries = []
+    for index, film in enumerate(shown):
+        rank = offset + index + 1
+        render = render_broken_entry if rank in broken_ranks else render_entry
+        entries.append(render(rank, film))
+    pager = _pager(offset, len(films)) if paged else ""
+    return f"""\
+<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+  <meta charset="utf-8">
+  <title>{name} - 猫眼电影 - 一网打尽好电影</title>
+</head>
+<body>
+<div class="header"><a href="/" class="logo"></a></div>
+<div class="subnav"><ul class="navbar"><li><a data-act="subnav-click" class="active"
+    href="/board/{board_id}">{name}</a></li></ul></div>
+<div
+  class="container"
+  id="app"
+>
+  <div class="content">
+    <div class="wrapper">
+      <div class="main">
+        <p class="update-time">{board_date}<span class="has-fresh-text">已更新</span></p>
+        <p class="board-content">榜单规则：将猫眼电影库中的经典影片，按照评分和评分人数从高到低综合排序取前100名，每天上午10点更新。</p>
+        <dl class="board-wrapper">
+{"".join(entries)}        </dl>
+      </div>
+      {pager}
+    </div>
+  </div>
+</div>
+<div class="footer"><p class="friendly-links">关于猫眼</p></div>
+</body>
+</html>
+"""
+
+
+def render_verify_page(request_code: str) -> str:
+    """Maoyan's verification centre: a slider captcha a crawler must never try to solve."""
+    return f"""\
+<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>猫眼验证中心</title></head>
+<body>
+<div id="app" class="verify">
+  <p class="tip">请向右拖动滑块完成验证</p>
+  <div class="slider" data-request-code="{escape(request_code)}"></div>
+</div>
+</body>
+</html>
+"""
+
+
+BANNED_PAGE = """\
+<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>猫眼电影</title></head>
+<body>
+<div class="error-page"><p>很抱歉，您的访问请求由于过于频繁而被禁止。</p></div>
+</body>
+</html>
+"""

@@ -1,0 +1,209 @@
+"""A local stand-in of maoyan.com's board pages, for tests, the demo and benchmarks.
+
+It binds 127.0.0.1 only and can misbehave the ways the real site does -- a ban after
+some pages (a verification redirect, a 403, or a page without the board), flaky
+answers (503s and cut connections), a robots.txt that forbids the boards, broken
+entries, a missing page -- so the crawler's reactions can be tested for real.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from standin.films import BOARDS, PAGED_BOARDS
+from standin.pages import BANNED_PAGE, PAGE_SIZE, render_board_page, render_verify_page
+
+BOARD_PATH = re.compile(r"^/board/(\d+)/?$")
+BAN_KINDS = ("verify", "403", "blank")
+
+
+@dataclass
+class Behaviour:
+    """How the stand-in answers; the defaults are a healthy site."""
+
+    board_date: str = "2026-11-23"
+    #: Board pages answered normally before every later one is a ban.
+    ban_after: int | None = None
+    #: ``verify``: 302 to the verification centre; ``403``: the "too frequent" page;
+    #: ``blank``: a 200 page without the board.
+    ban_kind: str = "verify"
+    #: Answer some first attempts with a 503 or a cut connection.
+    flaky: bool = False
+    robots_disallow: bool = False
+    #: Ranks rendered as broken entries (no film link, no title).
+    broken_ranks: frozenset[int] = frozenset()
+    #: Offsets answered with a 404.
+    missing_offsets: frozenset[int] = frozenset()
+    #: Multiply each board's film list this many times (for big benchmark sites).
+    repeat: int = 1
+
+    def __post_init__(self) -> None:
+        if self.ban_kind not in BAN_KINDS:
+            raise ValueError(f"ban_kind must be one of {BAN_KINDS}, not {self.ban_kind!r}")
+
+
+@dataclass
+class RequestLog:
+    """What the stand-in answered, in order: ``(path, status)``; status 0 is a cut."""
+
+    entries: list[tuple[str, int]] = field(default_factory=list)
+    #: The request headers of each board page request, in order.
+    headers: list[dict[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, path: str, status: int) -> None:
+        with self.lock:
+            self.entries.append((path, status))
+
+    def add_headers(self, headers: dict[str, str]) -> None:
+        with self.lock:
+            self.headers.append(headers)
+
+    def snapshot(self) -> list[tuple[str, int]]:
+        with self.lock:
+            return list(self.entries)
+
+
+def _flaky_failures(offset: int) -> tuple[str, ...]:
+    """The failures a flaky site gives before answering a page properly."""
+    return (("503",), ("503", "cut"), ())[(offset // PAGE_SIZE) % 3]
+
+
+class StandinSite:
+    """The stand-in, served from a background thread: ``with StandinSite() as site: site.url``."""
+
+    def __init__(self, behaviour: Behaviour | None = None, port: int = 0) -> None:
+        self.behaviour = behaviour or Behaviour()
+        self.log = RequestLog()
+        self._attempts: dict[str, int] = {}
+        self._served = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> StandinSite:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def __enter__(self) -> StandinSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def board_requests(self) -> list[tuple[str, int]]:
+        return [entry for entry in self.log.snapshot() if entry[0].startswith("/board/")]
+
+    # -- answering ---------------------------------------------------------------
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                site._answer(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        if parts.path == "/robots.txt":
+            rules = "Disallow: /board" if self.behaviour.robots_disallow else "Disallow: /verify"
+            return self._send(handler, 200, f"User-agent: *\n{rules}\n", "text/plain")
+        if parts.path == "/verify":
+            code = parse_qs(parts.query).get("requestCode", [""])[0]
+            return self._send(handler, 200, render_verify_page(code))
+        match = BOARD_PATH.match(parts.path)
+        if not match or int(match.group(1)) not in BOARDS:
+            return self._send(handler, 404, "<html><body>404</body></html>")
+        board_id = int(match.group(1))
+        try:
+            offset = int(parse_qs(parts.query).get("offset", ["0"])[0])
+        except ValueError:
+            offset = 0
+        self._answer_board(handler, board_id, offset)
+
+    def _answer_board(self, handler: BaseHTTPRequestHandler, board_id: int, offset: int) -> None:
+        behaviour = self.behaviour
+        self.log.add_headers(dict(handler.headers.items()))
+        with self._lock:
+            attempt = self._attempts.get(handler.path, 0)
+            self._attempts[handler.path] = attempt + 1
+            banned = behaviour.ban_after is not None and self._served >= behaviour.ban_after
+        if banned:
+            return self._send_ban(handler)
+        failures = _flaky_failures(offset) if behaviour.flaky else ()
+        if attempt < len(failures):
+            if failures[attempt] == "cut":
+                self.log.add(handler.path, 0)
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return None
+            return self._send(handler, 503, "<html><body>Service Unavailable</body></html>")
+        films = BOARDS[board_id] * behaviour.repeat
+        if offset in behaviour.missing_offsets or offset < 0 or offset >= len(films):
+            return self._send(handler, 404, "<html><body>404</body></html>")
+        with self._lock:
+            self._served += 1
+        html = render_board_page(
+            board_id,
+            offset,
+            films,
+            behaviour.board_date,
+            paged=board_id in PAGED_BOARDS,
+            broken_ranks=behaviour.broken_ranks,
+        )
+        return self._send(handler, 200, html)
+
+    def _send_ban(self, handler: BaseHTTPRequestHandler) -> None:
+        kind = self.behaviour.ban_kind
+        if kind == "verify":
+            location = f"{self.url}/verify?requestCode=4f1c2b7e9a0d4e51b0c3"
+            return self._send(handler, 302, "", headers={"Location": location})
+        if kind == "403":
+            return self._send(handler, 403, BANNED_PAGE)
+        return self._send(handler, 200, BANNED_PAGE)
+
+    def _send(
+        self,
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        body: str,
+        content_type: str = "text/html",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = body.encode("utf-8")
+        self.log.add(handler.path, status)
+        handler.send_response(status)
+        handler.send_header("Content-Type", f"{content_type}; charset=utf-8")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)

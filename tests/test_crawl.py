@@ -1,0 +1,185 @@
+"""The crawl as a user runs it: ``scrapy crawl board -O FILE`` in a subprocess,
+against the stand-in site on 127.0.0.1 behaving well and badly."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from standin.films import BOARDS
+from standin.pages import poster_url
+
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def expected_entries(
+    site_url: str, board_id: int = 4, board_date: str = "2026-11-23"
+) -> list[dict]:
+    """What the feed must hold for a board the stand-in serves: every field but crawled_at."""
+    return [
+        {
+            "board_id": board_id,
+            "rank": rank,
+            "movie_id": film.movie_id,
+            "title": film.title,
+            "stars": film.stars,
+            "release": film.release,
+            "score": film.score,
+            "poster_url": poster_url(film.movie_id),
+            "detail_url": f"{site_url}/films/{film.movie_id}",
+            "board_date": board_date,
+            "page_url": f"{site_url}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
+        }
+        for rank, film in enumerate(BOARDS[board_id], start=1)
+    ]
+
+
+def without_time(items: list[dict]) -> list[dict]:
+    return [{k: v for k, v in item.items() if k != "crawled_at"} for item in items]
+
+
+def test_full_board(standin, crawl) -> None:
+    site = standin()
+    started = datetime.now(UTC).replace(microsecond=0)
+    result = crawl(site.url)
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_entries(site.url)
+    for item in result.items:
+        assert ISO_UTC.match(item["crawled_at"])
+        crawled = datetime.strptime(item["crawled_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert started - timedelta(seconds=1) <= crawled <= datetime.now(UTC)
+    # Every field of the contract, in order, on every line.
+    assert list(result.items[0]) == [
+        "board_id", "rank", "movie_id", "title", "stars", "release", "score",
+        "poster_url", "detail_url", "board_date", "page_url", "crawled_at",
+    ]  # fmt: skip
+    assert "Board complete: all 100 films collected." in result.log
+    assert result.log_lines("ERROR") == []
+    # robots.txt asked first, then each page exactly once, one at a time.
+    requested = [path for path, _ in site.log.snapshot()]
+    assert requested[0] == "/robots.txt"
+    assert requested[1:] == [f"/board/4?offset={offset}" for offset in range(0, 100, 10)]
+
+
+def test_feed_is_utf8_without_escapes(standin, crawl, tmp_path) -> None:
+    site = standin()
+    assert crawl(site.url).returncode == 0
+    text = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    assert "霸王别姬" in text and "\\u" not in text
+
+
+def check_banned(result, site, good_pages: int) -> None:
+    assert result.returncode == 1
+    assert without_time(result.items) == expected_entries(site.url)[: good_pages * 10]
+    assert "Spider closed (banned)" in result.log
+    assert "'finish_reason': 'banned'" in result.log
+    errors = result.log_lines("ERROR")
+    assert any("Banned by Maoyan" in line and "MAOYAN_COOKIE" in line for line in errors)
+    board = site.board_requests()
+    first_ban = next(i for i, (_, status) in enumerate(board) if i >= good_pages)
+    after_ban = board[first_ban:]
+    # The banned page and its two slower retries, nothing else.
+    assert len(after_ban) == 3, after_ban
+    assert {path for path, _ in after_ban} == {f"/board/4?offset={good_pages * 10}"}
+
+
+def test_verification_redirect_stops_the_crawl(standin, crawl) -> None:
+    site = standin(ban_after=3, ban_kind="verify")
+    result = crawl(site.url)
+    check_banned(result, site, good_pages=3)
+    assert all(status == 302 for _, status in site.board_requests()[3:])
+    # The verification page is never fetched, let alone solved.
+    assert not any(path.startswith("/verify") for path, _ in site.log.snapshot())
+
+
+def test_403_stops_the_crawl(standin, crawl) -> None:
+    site = standin(ban_after=3, ban_kind="403")
+    check_banned(crawl(site.url), site, good_pages=3)
+
+
+def test_page_without_board_is_a_ban(standin, crawl) -> None:
+    site = standin(ban_after=5, ban_kind="blank")
+    check_banned(crawl(site.url), site, good_pages=5)
+
+
+def test_flaky_site_gives_every_film_once(standin, crawl) -> None:
+    site = standin(flaky=True)
+    result = crawl(site.url)
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_entries(site.url)
+    statuses = [status for _, status in site.board_requests()]
+    assert statuses.count(503) >= len(statuses) // 3 and 0 in statuses  # 503s and cut connections
+    assert "Slowing down" in result.log
+
+
+def test_robots_txt_is_obeyed(standin, crawl) -> None:
+    site = standin(robots_disallow=True)
+    # Four requests waiting on robots.txt at once, as a user raising concurrency would
+    # have: Scrapy 2.19's own middleware lets one of them through.
+    result = crawl(site.url, settings={"CONCURRENT_REQUESTS": "4"})
+    assert result.returncode == 1
+    assert result.items == []
+    assert site.board_requests() == []
+    assert "robots.txt forbids it" in result.log
+
+
+def test_broken_entries_are_dropped_and_counted(standin, crawl) -> None:
+    site = standin(broken_ranks=frozenset({5, 17}))
+    result = crawl(site.url)
+    assert result.returncode == 1  # the board is incomplete, and cron should know
+    expected = [e for e in expected_entries(site.url) if e["rank"] not in (5, 17)]
+    assert without_time(result.items) == expected
+    assert "'validate/dropped': 2" in result.log
+    assert "missing ranks: 5, 17" in result.log
+    warnings = [line for line in result.log_lines("WARNING") if "Unusable board entry" in line]
+    assert len(warnings) == 2
+    assert f"(rank 5) on {site.url}/board/4?offset=0: no movie_id, no title" in warnings[0]
+
+
+def test_missing_page_does_not_stop_the_walk(standin, crawl) -> None:
+    site = standin(missing_offsets=frozenset({20}))
+    result = crawl(site.url)
+    assert result.returncode == 1
+    assert [i["rank"] for i in result.items] == [*range(1, 21), *range(31, 101)]
+    assert any(
+        "offset=20 failed (the site answered HTTP 404)" in line
+        for line in result.log_lines("ERROR")
+    )
+
+
+def test_board_without_pager_is_one_page(standin, crawl) -> None:
+    site = standin()
+    result = crawl(site.url, "-a", "board=7")
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_entries(site.url, board_id=7)
+
+
+def test_other_boards_follow_their_pager(standin, crawl) -> None:
+    site = standin()
+    result = crawl(site.url, "-a", "board=6")
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_entries(site.url, board_id=6)
+    assert [p for p, _ in site.board_requests()] == [
+        "/board/6?offset=0", "/board/6?offset=10", "/board/6?offset=20",
+    ]  # fmt: skip
+
+
+def test_user_agent_and_cookie_come_from_the_environment(standin, crawl) -> None:
+    site = standin()
+    env = {
+        "MAOYAN_USER_AGENT": "my-crawler/2.0 (me@example.org)",
+        "MAOYAN_COOKIE": "uuid=abc; _lxsdk=1",
+    }
+    result = crawl(site.url, env=env)
+    assert result.returncode == 0, result.log
+    assert len(site.log.headers) == 10
+    for headers in site.log.headers:
+        assert headers["User-Agent"] == "my-crawler/2.0 (me@example.org)"
+        assert sorted(headers["Cookie"].split("; ")) == ["_lxsdk=1", "uuid=abc"]
+
+
+def test_default_user_agent_is_honest(standin, crawl) -> None:
+    site = standin()
+    assert crawl(site.url, "-a", "board=7").returncode == 0
+    assert site.log.headers[0]["User-Agent"].startswith("maoyan-board-crawler/")
+    assert "Cookie" not in site.log.headers[0]

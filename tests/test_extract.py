@@ -1,0 +1,98 @@
+"""Extraction: the exact entries read from hand-written 2026 pages and from real
+pages people saved between 2019 and 2021."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from maoyan.extract import board_id_from_url, collapse, parse_board_page
+from tests.conftest import SHARED_PAGES
+
+FIXTURES = Path(__file__).parent / "fixtures"
+OWN_PAGES = sorted((FIXTURES / "pages").glob("*.html"))
+SHARED_EXPECTED = sorted((FIXTURES / "shared_expected").glob("*.expected.json"))
+
+
+def check_page(html: str, expected: dict, name: str) -> None:
+    page = parse_board_page(html, expected["url"])
+    assert page.board_date == expected["board_date"], f"{name}: board_date"
+    assert page.next_url == expected["next_url"], f"{name}: next_url"
+    assert len(page.entries) == len(expected["entries"]), f"{name}: number of entries"
+    for got, want in zip(page.entries, expected["entries"], strict=True):
+        for field, value in want.items():
+            assert got[field] == value, f"{name}, rank {want['rank']}: {field}"
+        assert got["page_url"] == expected["url"]
+        assert got["board_date"] == expected["board_date"]
+        assert got["board_id"] == board_id_from_url(expected["url"])
+
+
+@pytest.mark.parametrize("path", OWN_PAGES, ids=lambda p: p.stem)
+def test_own_fixture_pages(path: Path) -> None:
+    expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
+    check_page(path.read_text(encoding="utf-8"), expected, path.name)
+
+
+@pytest.mark.parametrize("expected_path", SHARED_EXPECTED, ids=lambda p: p.stem)
+def test_real_saved_pages(expected_path: Path) -> None:
+    page_path = SHARED_PAGES / expected_path.name.replace(".expected.json", ".html")
+    if not page_path.exists():
+        pytest.skip(f"{page_path} is absent: the real saved pages live in ../shared/maoyan-pages")
+    expected = json.loads(expected_path.read_text(encoding="utf-8"))
+    check_page(page_path.read_text(encoding="utf-8"), expected, page_path.name)
+
+
+def test_every_shared_page_has_expectations() -> None:
+    if not SHARED_PAGES.exists():
+        pytest.skip("../shared/maoyan-pages is absent")
+    pages = {p.stem for p in SHARED_PAGES.glob("*.html")}
+    assert pages == {p.name.replace(".expected.json", "") for p in SHARED_EXPECTED}
+
+
+def test_2026_page_details() -> None:
+    """The facts a user checks first, spelled out rather than read from a file."""
+    html = (FIXTURES / "pages" / "board4_offset90_2026.html").read_text(encoding="utf-8")
+    page = parse_board_page(html, "https://www.maoyan.com/board/4?offset=90")
+    first, no_score, no_release, last = (page.entries[i] for i in (0, 2, 3, 9))
+    assert first == {
+        "board_id": 4,
+        "rank": 91,
+        "movie_id": 1294,
+        "title": "搏击俱乐部",
+        "stars": "布拉德·皮特,爱德华·诺顿,海伦娜·伯翰·卡特",
+        "release": "1999-09-10(意大利)",
+        "score": "8.8",
+        "poster_url": "https://p0.pipi.cn/mmdb/25bfd6d7536b0c3d3e4a8c1ee8b4f4e4a1c3e.jpg"
+        "?imageView2/1/w/160/h/220",
+        "detail_url": "https://www.maoyan.com/films/1294",
+        "board_date": "2026-11-23",
+        "page_url": "https://www.maoyan.com/board/4?offset=90",
+    }
+    assert no_score["score"] is None and no_score["release"] == "2013-07-31"
+    assert no_release["release"] is None and no_release["score"] == "9.0"
+    assert last["rank"] == 100 and last["stars"] is None and last["score"] is None
+    # offset 90 shows 上一页 but no 下一页: the pager leads nowhere further.
+    assert page.next_url is None
+
+
+def test_placeholder_is_never_the_poster() -> None:
+    html = (FIXTURES / "pages" / "board4_offset90_2026.html").read_text(encoding="utf-8")
+    page = parse_board_page(html, "https://www.maoyan.com/board/4?offset=90")
+    assert all("loading" not in e["poster_url"] for e in page.entries)
+    # a protocol-relative data-src is made absolute
+    assert page.entries[1]["poster_url"].startswith("https://p0.pipi.cn/mmdb/")
+
+
+def test_page_without_board() -> None:
+    page = parse_board_page(
+        "<html><title>猫眼验证中心</title></html>", "https://www.maoyan.com/board/4"
+    )
+    assert not page.has_board and page.entries == [] and page.board_date is None
+
+
+def test_collapse() -> None:
+    assert collapse("  张国荣,\n   张丰毅 ") == "张国荣, 张丰毅"
+    assert collapse(" \n ") is None
+    assert collapse(None) is None
