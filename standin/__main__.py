@@ -12,6 +12,7 @@ reaching maoyan.com.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import time
@@ -32,10 +33,8 @@ def serve(args: argparse.Namespace) -> int:
     site = StandinSite(behaviour, port=args.port)
     print(f"Stand-in Maoyan at {site.url}/board/4 -- Ctrl-C to stop", flush=True)
     print(f"Crawl it: scrapy crawl board -O out.jsonl -s MAOYAN_BASE_URL={site.url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         site.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 
