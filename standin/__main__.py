@@ -49,7 +49,7 @@ def run_step(title: str, command: list[str]) -> int:
 def demo(args: argparse.Namespace) -> int:
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    feed = out / "board.jsonl"
+    feed, table = out / "board.jsonl", out / "board.csv"
     with StandinSite() as site:
         print(f"Stand-in Maoyan serving on {site.url} (127.0.0.1 only)")
         crawl = [
@@ -57,8 +57,12 @@ def demo(args: argparse.Namespace) -> int:
             "-s", f"MAOYAN_BASE_URL={site.url}",
         ]  # fmt: skip
         code = run_step("Crawl TOP100 politely (about 20 s: one page at a time)", crawl)
+    if code != 0:
+        return code
+    post = [sys.executable, "-m", "postprocess", str(feed), "-o", str(table)]
+    code = run_step("Post-process: normalise, deduplicate, write a table", post)
     if code == 0:
-        print(f"\nFeed: {feed}")
+        print(f"\nFeed:  {feed}\nTable: {table}")
     return code
 
 

@@ -1,0 +1,151 @@
+"""One post-process run: plan chunks, fan them out to a process pool, merge, write.
+
+Every non-blank input line ends in exactly one of: the table, the duplicates count,
+or the rejects file (with its source and line number). The run checks that identity
+before it writes anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pandas as pd
+from tqdm import tqdm
+
+from postprocess.chunks import DEFAULT_CHUNK_BYTES, plan_chunks, readable_path, source_name
+from postprocess.output import atomic_writer, write_table
+from postprocess.records import COLUMNS, display_time
+from postprocess.worker import FilmState, Key, merge_films, process_chunk
+
+
+@dataclass
+class Summary:
+    """What a run did; ``lines == rejected + duplicates + written`` always."""
+
+    files: int = 0
+    lines: int = 0
+    blank_lines: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    written: int = 0
+    unparsed_release: int = 0
+    seconds: float = 0.0
+    workers: int = 1
+    output: str = ""
+    rejects: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def render(self) -> str:
+        rows = [
+            ("written", self.written, f"-> {self.output}"),
+            ("duplicates", self.duplicates, "(same board_id + movie_id; latest crawl kept)"),
+            ("rejected", self.rejected, f"-> {self.rejects}" if self.rejected else ""),
+            ("unparsed release", self.unparsed_release, "(kept; release_date is null)"),
+            ("blank lines", self.blank_lines, "(skipped)"),
+        ]
+        head = (
+            f"post-process: {self.lines:,} lines from {self.files} feed file(s) "
+            f"in {self.seconds:.1f} s with {self.workers} worker(s)"
+        )
+        return "\n".join(
+            [head, *(f"  {name:<17}{count:>12,}  {note}".rstrip() for name, count, note in rows)]
+        )
+
+
+@contextlib.contextmanager
+def worker_map(workers: int) -> Iterator[Callable[..., Iterable[Any]]]:
+    """An ordered map over a process pool; one worker runs in this process."""
+    if workers <= 1:
+        yield map
+        return
+    pool = multiprocessing.Pool(workers)
+    try:
+        yield lambda fn, items: pool.imap(fn, items, chunksize=1)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def build_table(films: dict[Key, FilmState]) -> pd.DataFrame:
+    rows = [
+        (
+            *state.row,
+            display_time(state.first_seen),
+            display_time(state.last_seen),
+            state.times_seen,
+        )
+        for state in films.values()
+    ]
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table = table.astype(
+        {"board_id": "int64", "rank": "int64", "movie_id": "int64", "times_seen": "int64"}
+    )
+    table["score"] = table["score"].astype("float64")
+    return table.sort_values(["board_id", "rank", "movie_id"], kind="stable", ignore_index=True)
+
+
+def run(
+    feeds: list[str],
+    out: Path,
+    *,
+    workers: int,
+    rejects: Path,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    progress: bool | None = None,
+) -> Summary:
+    """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``."""
+    started = time.perf_counter()
+    summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
+    films: dict[Key, FilmState] = {}
+    show = sys.stderr.isatty() if progress is None else progress
+    with (
+        tempfile.TemporaryDirectory(prefix="postprocess-") as spool,
+        atomic_writer(rejects) as rejects_out,
+    ):
+        chunks = []
+        for index, feed in enumerate(feeds):
+            path = readable_path(feed, Path(spool), index)
+            chunks += plan_chunks(source_name(feed), path, index, chunk_bytes)
+        line_offsets = [0] * len(feeds)
+        bar = tqdm(
+            total=sum(c.end - c.start for c in chunks),
+            unit="B",
+            unit_scale=True,
+            desc="post-process",
+            disable=not show,
+        )
+        with bar, worker_map(min(workers, max(len(chunks), 1))) as mapper:
+            for chunk, result in zip(chunks, mapper(process_chunk, chunks), strict=True):
+                offset = line_offsets[chunk.file_index]
+                for number, reason, raw in result.rejects:
+                    record = {"source": chunk.source, "line": offset + number, "reason": reason}
+                    rejects_out.write(orjson.dumps({**record, "raw": raw}) + b"\n")
+                line_offsets[chunk.file_index] += result.line_count
+                summary.lines += result.lines
+                summary.blank_lines += result.blank_lines
+                summary.rejected += len(result.rejects)
+                merge_films(films, result.films)
+                bar.update(chunk.end - chunk.start)
+                bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{len(films):,}", refresh=False)
+        summary.written = len(films)
+        summary.duplicates = sum(state.times_seen for state in films.values()) - len(films)
+        summary.unparsed_release = sum(state.unparsed_release for state in films.values())
+        if summary.lines != summary.rejected + summary.duplicates + summary.written:
+            raise RuntimeError(f"line accounting does not add up: {summary}")
+        write_table(build_table(films), out)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary

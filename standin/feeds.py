@@ -1,0 +1,74 @@
+"""Feed lines as ``scrapy crawl board -O`` writes them, for tests and benchmarks.
+
+Made from the stand-in's films, so post-process inputs look like real crawls:
+Chinese text, long poster URLs, nulls where the board shows nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from standin.films import BOARDS, Film
+from standin.pages import poster_url
+
+BASE_URL = "https://www.maoyan.com"
+
+
+def feed_record(
+    film: Film, rank: int, crawled_at: str, board_id: int = 4, board_date: str = "2026-11-23"
+) -> dict:
+    return {
+        "board_id": board_id,
+        "rank": rank,
+        "movie_id": film.movie_id,
+        "title": film.title,
+        "stars": film.stars,
+        "release": film.release,
+        "score": film.score,
+        "poster_url": poster_url(film.movie_id),
+        "detail_url": f"{BASE_URL}/films/{film.movie_id}",
+        "board_date": board_date,
+        "page_url": f"{BASE_URL}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
+        "crawled_at": crawled_at,
+    }
+
+
+def feed_line(record: dict) -> bytes:
+    return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def crawl_time(crawl: int, start: datetime = datetime(2026, 1, 1, 2, tzinfo=UTC)) -> str:
+    """The ``crawled_at`` of daily crawl number ``crawl``."""
+    return (start + timedelta(days=crawl)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def synthetic_films(count: int) -> list[Film]:
+    """``count`` distinct films: the stand-in's real ones, then numbered variants."""
+    base = BOARDS[4]
+    films = []
+    for index in range(count):
+        film = base[index % len(base)]
+        cycle = index // len(base)
+        if cycle:
+            film = Film(
+                film.movie_id + 10_000_000 * cycle,
+                f"{film.title} {cycle}",
+                film.stars,
+                film.release,
+                film.score,
+            )
+        films.append(film)
+    return films
+
+
+def daily_crawls(films: list[Film], crawls: int, board_size: int = 100) -> Iterator[bytes]:
+    """Feed lines of ``crawls`` daily crawls; each shows ``board_size`` films, the
+    board's window sliding so that every film appears over the crawls."""
+    for crawl in range(crawls):
+        when = crawl_time(crawl)
+        start = (crawl * board_size) % len(films)
+        for rank in range(1, board_size + 1):
+            film = films[(start + rank - 1) % len(films)]
+            yield feed_line(feed_record(film, rank, when))

@@ -1,0 +1,306 @@
+"""The post-process stage: accounting, dedupe rules, formats, atomic output, the CLI."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from postprocess import output
+from postprocess.chunks import plan_chunks
+from postprocess.run import run
+from standin.feeds import crawl_time, daily_crawls, feed_line, feed_record, synthetic_films
+from standin.films import BOARDS
+from tests.conftest import REPO
+
+FILMS = BOARDS[4]
+T1, T2, T3 = crawl_time(0), crawl_time(1), crawl_time(2)
+
+BAD_LINES = [
+    (b"not json at all", "not valid JSON"),
+    (b"[1, 2, 3]", "not a JSON object but a list"),
+    (b'{"board_id": 4}', "missing rank"),
+    (
+        feed_line({**feed_record(FILMS[0], 1, T1), "movie_id": "1203"}).rstrip(),
+        "movie_id is not an integer",
+    ),
+    (
+        feed_line({**feed_record(FILMS[0], 1, T1), "crawled_at": "yesterday"}).rstrip(),
+        "crawled_at is not an ISO-8601 time",
+    ),
+    (
+        feed_line({**feed_record(FILMS[0], 1, T1), "score": "11"}).rstrip(),
+        "score is not a number from 0 to 10",
+    ),
+    ('{"title": "霸王别姬"}'.encode("gbk"), "not valid UTF-8"),
+    (b"{" + b"x" * 300_000, "not valid JSON"),  # a very long broken line
+]
+
+
+def crawl_lines(when: str, films=FILMS, rank_shift: int = 0) -> list[bytes]:
+    return [
+        feed_line(feed_record(film, (rank + rank_shift) % len(films) + 1, when))
+        for rank, film in enumerate(films)
+    ]
+
+
+@pytest.fixture
+def messy_feeds(tmp_path: Path) -> dict:
+    """Three crawls of TOP100 over four files, with every kind of bad line."""
+    a = tmp_path / "a.jsonl"
+    a.write_bytes(
+        b"".join(crawl_lines(T1))
+        + b"\n"  # a blank line
+        + b"".join(crawl_lines(T2, rank_shift=1))
+        + b"".join(line + b"\n" for line, _ in BAD_LINES)
+    )
+    b = tmp_path / "b.jsonl.gz"
+    truncated = feed_line(feed_record(FILMS[5], 6, T3))[:40]  # cut mid-line, no newline
+    b.write_bytes(gzip.compress(b"".join(crawl_lines(T3)) + truncated))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"oops\n[]\n{}\n")
+    return {"files": [str(a), str(b), str(empty), str(bad)], "a": a, "b": b, "bad": bad}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_line_is_accounted_for(messy_feeds, tmp_path) -> None:
+    out = tmp_path / "table.jsonl"
+    rejects = tmp_path / "rejects.jsonl"
+    summary = run(messy_feeds["files"], out, workers=2, rejects=rejects, chunk_bytes=4096)
+    assert summary.files == 4
+    assert summary.lines == 300 + len(BAD_LINES) + 1 + 3
+    assert summary.blank_lines == 1
+    assert summary.written == 100
+    assert summary.duplicates == 200
+    assert summary.rejected == len(BAD_LINES) + 1 + 3
+    assert summary.lines == summary.rejected + summary.duplicates + summary.written
+
+    got = read_jsonl(rejects)
+    a_name, b_name, bad_name = (str(messy_feeds[k]) for k in ("a", "b", "bad"))
+    first_bad = 100 + 1 + 100 + 1  # two crawls and a blank line before the bad lines
+    expected = [(a_name, first_bad + i, reason) for i, (_, reason) in enumerate(BAD_LINES)]
+    expected.append((b_name, 101, "not valid JSON"))
+    expected += [(bad_name, 1, "not valid JSON"), (bad_name, 2, "not a JSON object"),
+                 (bad_name, 3, "missing board_id")]  # fmt: skip
+    assert [(r["source"], r["line"]) for r in got] == [(s, n) for s, n, _ in expected]
+    for reject, (_, _, reason) in zip(got, expected, strict=True):
+        assert reject["reason"].startswith(reason), reject
+    assert got[0]["raw"] == "not json at all"
+    assert got[len(BAD_LINES) - 1]["raw"].endswith("…[cut]")  # the long line, shortened
+    assert "\\x" in got[len(BAD_LINES) - 2]["raw"]  # undecodable bytes shown, not lost
+
+
+def test_latest_crawl_wins_and_sightings_are_counted(messy_feeds, tmp_path) -> None:
+    out = tmp_path / "table.jsonl"
+    run(messy_feeds["files"], out, workers=2, rejects=tmp_path / "r.jsonl", chunk_bytes=4096)
+    table = read_jsonl(out)
+    assert [row["rank"] for row in table] == list(range(1, 101))  # the T3 ranks, sorted
+    first = table[0]
+    assert first == {
+        "board_id": 4,
+        "rank": 1,
+        "movie_id": 1203,
+        "title": "霸王别姬",
+        "stars": ["张国荣", "张丰毅", "巩俐"],
+        "release_date": "1993-07-26",
+        "release_region": None,
+        "score": 9.5,
+        "poster_url": "https://p0.pipi.cn/mmdb/3744112af469898c7603fbe21d80b5b5640a34b5.jpg",
+        "detail_url": "https://www.maoyan.com/films/1203",
+        "board_date": "2026-11-23",
+        "first_seen": T1,
+        "last_seen": T3,
+        "times_seen": 3,
+    }
+    shawshank = next(row for row in table if row["movie_id"] == 1297)
+    assert (shawshank["release_date"], shawshank["release_region"]) == ("1994-09-10", "加拿大")
+
+
+def test_ties_go_to_the_later_line(tmp_path) -> None:
+    feed = tmp_path / "tie.jsonl"
+    film = FILMS[0]
+    feed.write_bytes(
+        feed_line(feed_record(film, 3, T2))
+        + feed_line(feed_record(film, 1, T1))
+        + feed_line(feed_record(film, 2, T2))  # same time as the first line, later
+    )
+    out = tmp_path / "out.jsonl"
+    summary = run([str(feed)], out, workers=1, rejects=tmp_path / "r.jsonl")
+    (row,) = read_jsonl(out)
+    assert row["rank"] == 2 and row["first_seen"] == T1 and row["last_seen"] == T2
+    assert summary.duplicates == 2
+
+
+def test_unparsed_release_is_kept_and_counted(tmp_path) -> None:
+    feed = tmp_path / "f.jsonl"
+    odd = {**feed_record(FILMS[0], 1, T1), "release": "待定"}
+    feed.write_bytes(feed_line(odd) + feed_line(feed_record(FILMS[1], 2, T1)))
+    out = tmp_path / "out.jsonl"
+    summary = run([str(feed)], out, workers=1, rejects=tmp_path / "r.jsonl")
+    assert summary.unparsed_release == 1 and summary.written == 2
+    assert read_jsonl(out)[0]["release_date"] is None
+
+
+def test_one_and_two_workers_agree(tmp_path) -> None:
+    feed = tmp_path / "big.jsonl"
+    films = synthetic_films(300)
+    lines = list(daily_crawls(films, crawls=20))
+    lines.insert(777, b"broken\n")
+    feed.write_bytes(b"".join(lines))
+    assert len(plan_chunks(str(feed), feed, 0, 16_384)) > 10
+    results = {}
+    for workers in (1, 2):
+        out, rejects = tmp_path / f"out{workers}.jsonl", tmp_path / f"rej{workers}.jsonl"
+        summary = run([str(feed)], out, workers=workers, rejects=rejects, chunk_bytes=16_384)
+        results[workers] = (out.read_bytes(), rejects.read_bytes(), summary.written)
+    assert results[1] == results[2]
+    assert results[1][2] == 300
+    assert json.loads(results[1][1])["line"] == 778
+
+
+def test_chunks_end_at_line_boundaries(tmp_path) -> None:
+    feed = tmp_path / "f.jsonl"
+    feed.write_bytes(b"".join(crawl_lines(T1)) + b"last line without newline")
+    data = feed.read_bytes()
+    chunks = plan_chunks("f", feed, 0, 1000)
+    assert chunks[0].start == 0 and chunks[-1].end == len(data)
+    for before, after in itertools.pairwise(chunks):
+        assert before.end == after.start and data[before.end - 1 : before.end] == b"\n"
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_each_format_reads_back_typed(messy_feeds, tmp_path, suffix) -> None:
+    out = tmp_path / f"table{suffix}"
+    run(messy_feeds["files"], out, workers=2, rejects=tmp_path / "r.jsonl")
+    if suffix == ".jsonl":
+        table = pd.read_json(out, lines=True, dtype={"release_date": str})
+        stars = table["stars"].iloc[0]
+    elif suffix == ".csv":
+        assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM, for Excel
+        table = pd.read_csv(out, encoding="utf-8-sig", dtype={"release_date": str})
+        stars = table["stars"].iloc[0].split("|")
+    else:
+        table = pd.read_parquet(out)
+        stars = list(table["stars"].iloc[0])
+        assert str(table["first_seen"].dtype) == "datetime64[us, UTC]"
+    assert list(table.columns) == output_columns()
+    assert len(table) == 100
+    assert table["title"].iloc[0] == "霸王别姬"
+    assert stars == ["张国荣", "张丰毅", "巩俐"]
+    for column in ("board_id", "rank", "movie_id", "times_seen"):
+        assert table[column].dtype == "int64", column
+    assert table["score"].dtype == "float64"
+    assert table["score"].isna().sum() == 3  # three films show no score
+
+
+def output_columns() -> list[str]:
+    from postprocess.records import COLUMNS
+
+    return COLUMNS
+
+
+def test_failed_run_leaves_the_old_output(messy_feeds, tmp_path, monkeypatch) -> None:
+    out = tmp_path / "table.csv"
+    rejects = tmp_path / "table.rejects.jsonl"
+    out.write_text("the old table\n", encoding="utf-8")
+    rejects.write_text("the old rejects\n", encoding="utf-8")
+
+    def half_written(table, path):
+        path.write_text("board_id,rank\n4,1\n", encoding="utf-8")
+        raise OSError("disk full")
+
+    monkeypatch.setitem(output.WRITERS, ".csv", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        run(messy_feeds["files"], out, workers=2, rejects=rejects)
+    assert out.read_text(encoding="utf-8") == "the old table\n"
+    assert rejects.read_text(encoding="utf-8") == "the old rejects\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+# -- the command line, as a user runs it --------------------------------------------
+
+
+def postprocess(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "postprocess", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_cli_run_and_summary(messy_feeds, tmp_path) -> None:
+    out, summary = tmp_path / "t.parquet", tmp_path / "s.json"
+    proc = postprocess(*messy_feeds["files"], "-o", str(out), "--summary", str(summary))
+    assert proc.returncode == 0, proc.stderr
+    numbers = json.loads(summary.read_text())
+    assert {k: numbers[k] for k in ("files", "lines", "rejected", "duplicates", "written")} == {
+        "files": 4, "lines": 312, "rejected": 12, "duplicates": 200, "written": 100,
+    }  # fmt: skip
+    assert numbers["unparsed_release"] == 0 and numbers["seconds"] > 0
+    assert "written" in proc.stdout and "100" in proc.stdout
+    assert (tmp_path / "t.rejects.jsonl").exists()  # the default rejects path
+
+
+def test_cli_reads_stdin(tmp_path) -> None:
+    out = tmp_path / "t.jsonl"
+    data = b"".join(crawl_lines(T1)).decode("utf-8")
+    proc = postprocess("-", "-o", str(out), "--workers", "1", input=data)
+    assert proc.returncode == 0, proc.stderr
+    assert len(read_jsonl(out)) == 100
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.jsonl", "-o", "out.jsonl"], "no such feed file: missing.jsonl"),
+        (["{feed}", "-o", "out.xlsx"], "unknown output format '.xlsx'"),
+        (["{feed}", "-o", "no/such/dir/out.csv"], "output folder no/such/dir does not exist"),
+    ],
+)
+def test_cli_usage_errors(tmp_path, args, message) -> None:
+    feed = tmp_path / "f.jsonl"
+    feed.write_bytes(b"".join(crawl_lines(T1)))
+    proc = postprocess(*(a.format(feed=feed) for a in args))
+    assert proc.returncode == 2
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
+    out = tmp_path / "t.jsonl"
+    out.write_text("old\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "postprocess", "-", "-o", str(out)],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        proc.stdin.write(b"".join(crawl_lines(T1)))  # half a run: stdin stays open
+        proc.stdin.flush()
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert b"interrupted" in err
+    assert out.read_text(encoding="utf-8") == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
