@@ -14,7 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024
+#: Ranges smaller than this are not worth a task of their own.
+MIN_CHUNK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,13 @@ def readable_path(feed: str, spool_dir: Path, file_index: int) -> Path:
     return spooled
 
 
-def plan_chunks(
-    source: str, path: Path, file_index: int, chunk_bytes: int = DEFAULT_CHUNK_BYTES
-) -> list[Chunk]:
+def chunk_size(size: int, workers: int) -> int:
+    """One range per worker: each worker then deduplicates a whole share of the input
+    and normalises and returns each of its films once. Small files stay whole."""
+    return max(MIN_CHUNK_BYTES, -(-size // max(workers, 1)))
+
+
+def plan_chunks(source: str, path: Path, file_index: int, chunk_bytes: int) -> list[Chunk]:
     """Ranges of about ``chunk_bytes``, each ending just after a newline (or at EOF)."""
     size = path.stat().st_size
     chunks: list[Chunk] = []

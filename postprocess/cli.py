@@ -13,7 +13,6 @@ from pathlib import Path
 
 import orjson
 
-from postprocess.chunks import DEFAULT_CHUNK_BYTES
 from postprocess.output import FORMATS, atomic_writer
 from postprocess.run import run
 
@@ -53,9 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--summary", type=Path, metavar="SUMMARY.json", help="also write the run's summary as JSON"
     )
-    parser.add_argument(
-        "--chunk-bytes", type=int, default=DEFAULT_CHUNK_BYTES, help=argparse.SUPPRESS
-    )
+    parser.add_argument("--chunk-bytes", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -78,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     for feed in args.feeds:
         if feed != "-" and not Path(feed).is_file():
             return usage_error(f"no such feed file: {feed}")
-    if args.workers < 1 or args.chunk_bytes < 1:
+    if args.workers < 1 or (args.chunk_bytes is not None and args.chunk_bytes < 1):
         return usage_error("--workers must be at least 1")
     rejects = args.rejects or out.with_suffix(".rejects.jsonl")
     try:

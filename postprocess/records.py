@@ -59,46 +59,74 @@ def display_time(key: str) -> str:
     return key.replace(".000000Z", "Z")
 
 
-def check_record(obj: Any, time_keys: dict[str, str | None]) -> tuple[str | None, str | None]:
-    """``(reason, time key)``: the reason is ``None`` for a usable line.
+class RecordChecker:
+    """Decides whether a parsed feed line is usable, as cheaply as it can.
 
-    ``time_keys`` caches parsed ``crawled_at`` values: a crawl writes the same few
-    timestamps on many lines.
+    It runs on every input line, so the common case is a handful of type checks, and
+    the values a crawl repeats on many lines (``crawled_at``, ``score``) are parsed
+    once and remembered.
     """
-    if not isinstance(obj, dict):
-        return f"not a JSON object but a {type(obj).__name__}", None
+
+    def __init__(self) -> None:
+        self.time_keys: dict[str, str | None] = {}
+        self.good_scores: dict[str, bool] = {}
+
+    def __call__(self, obj: Any) -> tuple[str | None, str | None]:
+        """``(reason, time key)``: the reason is ``None`` for a usable line."""
+        if type(obj) is not dict:
+            return f"not a JSON object but a {type(obj).__name__}", None
+        get = obj.get
+        board_id, rank, movie_id = get("board_id"), get("rank"), get("movie_id")
+        if not (type(board_id) is int and type(rank) is int and type(movie_id) is int):
+            return _integer_problem(obj), None
+        if board_id < 0 or rank < 1 or movie_id < 0:
+            return _integer_problem(obj), None
+        title = get("title")
+        if type(title) is not str or not title or title.isspace():
+            return _title_problem(title), None
+        crawled_at = get("crawled_at")
+        key = self.time_keys.get(crawled_at) if type(crawled_at) is str else None
+        if key is None:
+            key = time_key(crawled_at)
+            if key is None:
+                if crawled_at is None:
+                    return "missing crawled_at", None
+                return f"crawled_at is not an ISO-8601 time: {crawled_at!r:.40}", None
+            self.time_keys[crawled_at] = key
+        score = get("score")
+        if score is not None and not self._score_ok(score):
+            return f"score is not a number from 0 to 10: {score!r:.40}", None
+        return None, key
+
+    def _score_ok(self, score: object) -> bool:
+        if type(score) is str:
+            ok = self.good_scores.get(score)
+            if ok is None:
+                number = parse_score(score)
+                ok = self.good_scores[score] = number is not None and 0 <= number <= 10
+            return ok
+        number = parse_score(score)
+        return number is not None and 0 <= number <= 10
+
+
+def _integer_problem(obj: dict[str, Any]) -> str:
     for name in INTEGER_FIELDS:
         value = obj.get(name)
         if value is None:
-            return f"missing {name}", None
-        if not isinstance(value, int) or isinstance(value, bool):
-            return f"{name} is not an integer: {value!r:.40}", None
+            return f"missing {name}"
+        if type(value) is not int:
+            return f"{name} is not an integer: {value!r:.40}"
         if value < 0 or (name == "rank" and value == 0):
-            return f"{name} is out of range: {value}", None
-    title = obj.get("title")
+            return f"{name} is out of range: {value}"
+    raise AssertionError("called for a line whose integers are fine")
+
+
+def _title_problem(title: object) -> str:
     if title is None:
-        return "missing title", None
+        return "missing title"
     if not isinstance(title, str):
-        return f"title is not a string: {title!r:.40}", None
-    if not title.strip():
-        return "title is empty", None
-    crawled_at = obj.get("crawled_at")
-    if crawled_at is None:
-        return "missing crawled_at", None
-    try:
-        key = time_keys[crawled_at]
-    except (KeyError, TypeError):
-        key = time_key(crawled_at)
-        if isinstance(crawled_at, str):
-            time_keys[crawled_at] = key
-    if key is None:
-        return f"crawled_at is not an ISO-8601 time: {crawled_at!r:.40}", None
-    score = obj.get("score")
-    if score is not None:
-        number = parse_score(score)
-        if number is None or not 0 <= number <= 10:
-            return f"score is not a number from 0 to 10: {score!r:.40}", None
-    return None, key
+        return f"title is not a string: {title!r:.40}"
+    return "title is empty"
 
 
 def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:

@@ -21,7 +21,7 @@ import orjson
 import pandas as pd
 from tqdm import tqdm
 
-from postprocess.chunks import DEFAULT_CHUNK_BYTES, plan_chunks, readable_path, source_name
+from postprocess.chunks import chunk_size, plan_chunks, readable_path, source_name
 from postprocess.output import atomic_writer, write_table
 from postprocess.records import COLUMNS, display_time
 from postprocess.worker import FilmState, Key, merge_films, process_chunk
@@ -104,10 +104,14 @@ def run(
     *,
     workers: int,
     rejects: Path,
-    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    chunk_bytes: int | None = None,
     progress: bool | None = None,
 ) -> Summary:
-    """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``."""
+    """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``.
+
+    ``chunk_bytes`` overrides the size of the ranges handed to workers (by default
+    one range per worker and file), for tests and tuning.
+    """
     started = time.perf_counter()
     summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
     films: dict[Key, FilmState] = {}
@@ -119,7 +123,8 @@ def run(
         chunks = []
         for index, feed in enumerate(feeds):
             path = readable_path(feed, Path(spool), index)
-            chunks += plan_chunks(source_name(feed), path, index, chunk_bytes)
+            size = chunk_bytes or chunk_size(path.stat().st_size, workers)
+            chunks += plan_chunks(source_name(feed), path, index, size)
         line_offsets = [0] * len(feeds)
         bar = tqdm(
             total=sum(c.end - c.start for c in chunks),

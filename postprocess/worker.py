@@ -8,14 +8,17 @@ into one table whose size grows with the number of distinct films, not of lines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from postprocess.chunks import Chunk
-from postprocess.records import check_record, normalise_record
+from postprocess.records import RecordChecker, normalise_record
 
+#: How much of its range a worker reads at a time.
+READ_BLOCK_BYTES = 4 * 1024 * 1024
 #: A reject's raw text is cut to this many characters; its file and line say where the rest is.
 RAW_LIMIT = 2000
 
@@ -30,19 +33,18 @@ class FilmState:
 
     row: Any  # the winning line: its dict until normalised, then the row tuple
     unparsed_release: bool
-    win_time: str
+    #: The latest crawled_at, which is the winning line's: the latest crawl wins.
+    last_seen: str
     win_order: Order
     first_seen: str
-    last_seen: str
     times_seen: int
 
     def absorb(self, other: FilmState) -> None:
         """Fold in the same film seen elsewhere: latest crawled_at wins, ties the later line."""
-        if (other.win_time, other.win_order) > (self.win_time, self.win_order):
+        if (other.last_seen, other.win_order) > (self.last_seen, self.win_order):
             self.row, self.unparsed_release = other.row, other.unparsed_release
-            self.win_time, self.win_order = other.win_time, other.win_order
+            self.last_seen, self.win_order = other.last_seen, other.win_order
         self.first_seen = min(self.first_seen, other.first_seen)
-        self.last_seen = max(self.last_seen, other.last_seen)
         self.times_seen += other.times_seen
 
 
@@ -72,45 +74,59 @@ def raw_text(raw: bytes) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "…[cut]"
 
 
-def process_chunk(chunk: Chunk) -> ChunkResult:
-    """Parse, check and deduplicate one chunk; normalise its surviving films."""
+def read_lines(chunk: Chunk, block_bytes: int = READ_BLOCK_BYTES) -> Iterator[bytes]:
+    """The lines of a chunk (without newlines), read a block at a time."""
     with open(chunk.path, "rb") as feed:
         feed.seek(chunk.start)
-        data = feed.read(chunk.end - chunk.start)
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()  # the chunk ends with a newline
-    result = ChunkResult(chunk.file_index, chunk.chunk_index, line_count=len(lines))
+        remaining = chunk.end - chunk.start
+        tail = b""
+        while remaining > 0:
+            block = feed.read(min(block_bytes, remaining))
+            if not block:
+                break
+            remaining -= len(block)
+            lines = (tail + block).split(b"\n")
+            tail = lines.pop()
+            yield from lines
+        if tail:
+            yield tail  # a last line without a newline
+
+
+def process_chunk(chunk: Chunk) -> ChunkResult:
+    """Parse, check and deduplicate one chunk; normalise its surviving films."""
+    result = ChunkResult(chunk.file_index, chunk.chunk_index)
     films = result.films
-    time_keys: dict[str, str | None] = {}
+    rejects = result.rejects
+    check = RecordChecker()
     loads = orjson.loads
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+    number = 0
+    for number, raw in enumerate(read_lines(chunk), start=1):
+        if not raw or raw.isspace():
             result.blank_lines += 1
             continue
-        result.lines += 1
         try:
             obj = loads(raw)
         except orjson.JSONDecodeError as error:
-            result.rejects.append((number, reject_reason(raw, error), raw_text(raw)))
+            rejects.append((number, reject_reason(raw, error), raw_text(raw)))
             continue
-        reason, when = check_record(obj, time_keys)
+        reason, when = check(obj)
         if reason is not None:
-            result.rejects.append((number, reason, raw_text(raw)))
+            rejects.append((number, reason, raw_text(raw)))
             continue
         key = (obj["board_id"], obj["movie_id"])
-        order = (chunk.file_index, chunk.chunk_index, number)
         state = films.get(key)
         if state is None:
-            films[key] = FilmState(obj, False, when, order, when, when, 1)
+            order = (chunk.file_index, chunk.chunk_index, number)
+            films[key] = FilmState(obj, False, when, order, when, 1)
             continue
         state.times_seen += 1
         if when < state.first_seen:
             state.first_seen = when
-        if when > state.last_seen:
-            state.last_seen = when
-        if (when, order) > (state.win_time, state.win_order):
-            state.row, state.win_time, state.win_order = obj, when, order
+        if when >= state.last_seen:  # later in the chunk: a tie goes to this line
+            state.row, state.last_seen = obj, when
+            state.win_order = (chunk.file_index, chunk.chunk_index, number)
+    result.line_count = number
+    result.lines = number - result.blank_lines
     for state in films.values():
         state.row, state.unparsed_release = normalise_record(state.row)
     return result

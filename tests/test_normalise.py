@@ -14,7 +14,7 @@ from postprocess.normalise import (
     parse_score,
     split_stars,
 )
-from postprocess.records import check_record, display_time, time_key
+from postprocess.records import RecordChecker, display_time, time_key
 
 
 @pytest.mark.parametrize(
@@ -145,13 +145,13 @@ GOOD = {
     ],
 )
 def test_check_record_reasons(change, reason) -> None:
-    assert check_record({**GOOD, **change}, {})[0] == reason
+    assert RecordChecker()({**GOOD, **change})[0] == reason
 
 
 def test_check_record_accepts_nullable_fields() -> None:
     record = {**GOOD, "score": None, "stars": None, "release": None, "poster_url": None}
-    assert check_record(record, {}) == (None, "2026-11-23T08:00:00.000000Z")
-    assert check_record([GOOD], {})[0] == "not a JSON object but a list"
+    assert RecordChecker()(record) == (None, "2026-11-23T08:00:00.000000Z")
+    assert RecordChecker()([GOOD])[0] == "not a JSON object but a list"
 
 
 # -- properties: no exception on any string, and clean values stay clean -----------
@@ -195,5 +195,5 @@ def test_poster_idempotent(value: str) -> None:
 @given(text)
 def test_check_record_never_raises(value: str) -> None:
     for field in ("title", "crawled_at", "score", "rank"):
-        reason, _ = check_record({**GOOD, field: value}, {})
+        reason, _ = RecordChecker()({**GOOD, field: value})
         assert reason is None or isinstance(reason, str)
