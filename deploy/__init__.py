@@ -1,0 +1,1 @@
+"""Deploy the Scrapy project to scrapyd: `python -m deploy TARGET`."""

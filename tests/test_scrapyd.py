@@ -1,0 +1,213 @@
+"""Deployment, proven against a real scrapyd on 127.0.0.1 (auth on), not a mock.
+
+scrapyd runs from a temporary folder, so the jobs run the deployed egg, never the
+checkout; it is stopped by pid at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from postprocess.run import run as postprocess_run
+from tests.conftest import REPO, clean_env
+from tests.test_crawl import expected_entries, without_time
+
+USER, PASSWORD = "crawler", "s3cret-for-tests"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Scrapyd:
+    url: str
+    home: Path
+    env: dict[str, str]
+
+    def get(self, endpoint: str, **params: str) -> dict:
+        answer = requests.get(
+            f"{self.url}/{endpoint}", params=params, auth=(USER, PASSWORD), timeout=10
+        )
+        return answer.json()
+
+    def post(self, endpoint: str, data: list[tuple[str, str]]) -> dict:
+        answer = requests.post(
+            f"{self.url}/{endpoint}", data=data, auth=(USER, PASSWORD), timeout=10
+        )
+        return answer.json()
+
+    def deploy(self, project_dir: Path = REPO, version: str | None = None):
+        command = [sys.executable, "-m", "deploy", "test"] + (["-v", version] if version else [])
+        env = {**self.env, "PYTHONPATH": str(REPO)}
+        return subprocess.run(
+            command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=60
+        )
+
+    def run_job(self, site_url: str, *extra: tuple[str, str]) -> dict:
+        """Schedule ``board`` against a stand-in site and wait (bounded) for it to finish."""
+        settings = [
+            f"MAOYAN_BASE_URL={site_url}",
+            "DOWNLOAD_DELAY=0",
+            "AUTOTHROTTLE_START_DELAY=0",
+            "MAOYAN_BAN_BACKOFF=0.05",
+        ]
+        data = [("project", "maoyan"), ("spider", "board"), *extra]
+        data += [("setting", setting) for setting in settings]
+        answer = self.post("schedule.json", data)
+        assert answer["status"] == "ok", answer
+        job = answer["jobid"]
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            finished = self.get("listjobs.json", project="maoyan")["finished"]
+            for done in finished:
+                if done["id"] == job:
+                    return done
+            time.sleep(0.2)
+        raise AssertionError(f"job {job} did not finish within 40 s")
+
+    def items(self, job: dict) -> list[dict]:
+        path = self.home / "items" / "maoyan" / "board" / f"{job['id']}.jl"
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    def log(self, job: dict) -> str:
+        return (self.home / "logs" / "maoyan" / "board" / f"{job['id']}.log").read_text()
+
+
+@pytest.fixture(scope="module")
+def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
+    home = tmp_path_factory.mktemp("scrapyd")
+    port = free_port()
+    config = (REPO / "scrapyd.conf").read_text()
+    config = config.replace("http_port = 6800", f"http_port = {port}")
+    config = config.replace("poll_interval = 5.0", "poll_interval = 0.2")
+    config = config.replace("max_proc = 1", "max_proc = 2")
+    (home / "scrapyd.conf").write_text(config)
+    # The deploy target, where users keep theirs: a user-level scrapy.cfg.
+    xdg = home / "xdg"
+    xdg.mkdir()
+    (xdg / "scrapy.cfg").write_text(
+        f"[deploy:test]\nurl = http://127.0.0.1:{port}\nproject = maoyan\n"
+        "username = $SCRAPYD_USERNAME\npassword = $SCRAPYD_PASSWORD\n"
+    )
+    env = {
+        **clean_env(),
+        "SCRAPYD_USERNAME": USER,
+        "SCRAPYD_PASSWORD": PASSWORD,
+        "XDG_CONFIG_HOME": str(xdg),
+    }
+    process = subprocess.Popen(
+        [str(BIN / "scrapyd")],
+        cwd=home,
+        env=env,
+        stdout=(home / "scrapyd.out").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    server = Scrapyd(f"http://127.0.0.1:{port}", home, env)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{server.url}/daemonstatus.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise AssertionError((home / "scrapyd.out").read_text()) from None
+                time.sleep(0.1)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def deployed(scrapyd) -> str:
+    proc = scrapyd.deploy()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "deploy: OK" in proc.stdout
+    versions = scrapyd.get("listversions.json", project="maoyan")["versions"]
+    assert len(versions) == 1
+    return versions[0]
+
+
+def test_scrapyd_requires_credentials(scrapyd) -> None:
+    answer = requests.get(f"{scrapyd.url}/daemonstatus.json", timeout=5)
+    assert answer.status_code == 401
+
+
+def test_egg_holds_the_project_only(scrapyd, deployed) -> None:
+    assert scrapyd.get("listspiders.json", project="maoyan")["spiders"] == ["board"]
+    eggs = list((scrapyd.home / "eggs" / "maoyan").glob("*.egg"))
+    assert len(eggs) == 1
+    import zipfile
+
+    top = {name.split("/")[0] for name in zipfile.ZipFile(eggs[0]).namelist()}
+    assert top == {"maoyan", "EGG-INFO"}
+
+
+def test_job_collects_the_board_into_items_dir(scrapyd, deployed, standin, tmp_path) -> None:
+    site = standin()
+    job = scrapyd.run_job(site.url)
+    assert without_time(scrapyd.items(job)) == expected_entries(site.url)
+    log = scrapyd.log(job)
+    assert "] ERROR:" not in log
+    assert "Board complete: all 100 films collected." in log
+    # The items file is a feed the post-process stage reads as it is.
+    items_file = scrapyd.home / "items" / "maoyan" / "board" / f"{job['id']}.jl"
+    summary = postprocess_run(
+        [str(items_file)], tmp_path / "t.csv", workers=1, rejects=tmp_path / "r.jsonl"
+    )
+    assert (summary.written, summary.rejected) == (100, 0)
+
+
+def test_spider_arguments_pass_through(scrapyd, deployed, standin) -> None:
+    site = standin()
+    job = scrapyd.run_job(site.url, ("board", "7"))
+    assert without_time(scrapyd.items(job)) == expected_entries(site.url, board_id=7)
+
+
+def test_banned_job_shows_the_ban(scrapyd, deployed, standin) -> None:
+    site = standin(ban_after=3, ban_kind="verify")
+    job = scrapyd.run_job(site.url)
+    assert without_time(scrapyd.items(job)) == expected_entries(site.url)[:30]
+    log = scrapyd.log(job)
+    assert "Banned by Maoyan" in log
+    assert "Spider closed (banned)" in log
+
+
+def test_broken_egg_fails_loudly_and_is_removed(scrapyd, deployed, tmp_path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(
+        REPO / "maoyan", broken / "maoyan", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(REPO / "setup.py", broken)
+    shutil.copy(REPO / "scrapy.cfg", broken)
+    settings = broken / "maoyan" / "settings.py"
+    settings.write_text(settings.read_text() + "\nimport maoyan_module_that_does_not_exist\n")
+
+    proc = scrapyd.deploy(project_dir=broken, version="9999999999999")
+    assert proc.returncode == 1
+    assert "deploy: FAILED" in proc.stderr
+    assert "maoyan_module_that_does_not_exist" in proc.stderr + proc.stdout
+    assert "The broken version 9999999999999 was removed" in proc.stderr
+    # The good version is still the latest, and still runs.
+    assert scrapyd.get("listversions.json", project="maoyan")["versions"] == [deployed]
+    assert scrapyd.get("listspiders.json", project="maoyan")["spiders"] == ["board"]
