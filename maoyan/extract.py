@@ -15,11 +15,13 @@ which page and which field were at fault.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from parsel import Selector
+from lxml import etree
 
 STAR_LABEL = re.compile(r"^\s*主\s*演\s*[:：]\s*")
 RELEASE_LABEL = re.compile(r"^\s*上映\s*(?:时间|日期)\s*[:：]\s*")
@@ -30,11 +32,38 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
 WHITESPACE = re.compile(r"\s+")
 
-#: Where the entries live: any element inside the board list that holds a rank badge.
-ENTRY_XPATH = (
-    "//*[has-class('board-wrapper')]//*[./*[has-class('board-index')]]"
-    " | //*[has-class('board-wrapper')]/dd[not(.//*[has-class('board-index')])]"
-)
+
+#: One parser for every page; lxml parsers are reusable and keep no page state.
+#: Fed UTF-8 bytes: lxml parses them about twice as fast as a str.
+HTML_PARSER = etree.HTMLParser(encoding="utf-8")
+
+
+def index_classes(root: etree._Element, wanted: frozenset[str]) -> dict[str, list[etree._Element]]:
+    """The elements below ``root`` (itself included) that have each ``wanted`` class,
+    in document order. One pass, then every "the element with class X" is a lookup:
+    several times faster than asking XPath (or parsel's ``has-class``) class by class."""
+    index: dict[str, list[etree._Element]] = {}
+    for element in root.iter(etree.Element):
+        classes = element.get("class")
+        if classes:
+            for name in classes.split():
+                if name in wanted:
+                    index.setdefault(name, []).append(element)
+    return index
+
+
+#: The classes that place things on a page.
+LANDMARKS = frozenset({"update-time", "board-wrapper", "board-index", "list-pager"})
+#: The classes an entry's fields are read from.
+ENTRY_PARTS = frozenset({"name", "star", "releasetime", "score", "board-img", "image-link"})
+
+
+def text_of(element: etree._Element | None) -> str:
+    return "".join(element.itertext()) if element is not None else ""
+
+
+def _has_class(element: etree._Element, name: str) -> bool:
+    return name in (element.get("class") or "").split()
 
 
 @dataclass(frozen=True)
@@ -63,95 +92,141 @@ def board_id_from_url(url: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _text(sel: Selector) -> str | None:
-    return collapse(" ".join(sel.xpath(".//text()").getall()))
+def _movie_link(entry: etree._Element) -> tuple[int | None, str | None]:
+    for link in entry.iter("a"):
+        if match := FILM_LINK.search(link.get("href") or ""):
+            return int(match.group(1)), link.get("href").strip()
+    for element in entry.iter(etree.Element):
+        if data_val := MOVIE_ID_IN_DATA_VAL.search(element.get("data-val") or ""):
+            movie_id = int(data_val.group(1))
+            return movie_id, f"/films/{movie_id}"  # the film page's canonical path
+    return None, None
 
 
-def _rank(entry: Selector) -> int | None:
-    raw = collapse(entry.xpath("./*[has-class('board-index')]//text()").get())
-    return int(raw) if raw and raw.isdigit() else None
-
-
-def _film_link(entry: Selector) -> str | None:
-    for href in entry.xpath(".//a/@href").getall():
-        if FILM_LINK.search(href):
-            return href.strip()
-    return None
-
-
-def _movie_id(entry: Selector, link: str | None) -> int | None:
-    if link:
-        return int(FILM_LINK.search(link).group(1))
-    data_val = entry.xpath(".//@data-val").re_first(MOVIE_ID_IN_DATA_VAL)
-    return int(data_val) if data_val else None
-
-
-def _title(entry: Selector) -> str | None:
-    name = entry.xpath(".//*[has-class('name')]")
-    candidates = [
-        name.xpath(".//a/@title").get(),
-        _text(name) if name else None,
-        entry.xpath(".//a[has-class('image-link')]/@title").get(),
-        entry.xpath(".//img[has-class('board-img')]/@alt").get(),
-    ]
+def _first_text(candidates: Iterable[str | None]) -> str | None:
+    """The first candidate with text in it (candidates are produced lazily)."""
     for candidate in candidates:
-        if title := collapse(candidate):
-            return title
+        if text := collapse(candidate):
+            return text
     return None
 
 
-def _labelled(entry: Selector, css_class: str, label: re.Pattern[str]) -> str | None:
-    node = entry.xpath(f".//*[has-class('{css_class}')]")
-    if not node:
-        return None
-    return collapse(label.sub("", _text(node[0]) or ""))
+def _title(classes: dict[str, list[etree._Element]]) -> str | None:
+    names = classes.get("name", [])[:1]
+    return _first_text(
+        chain(
+            (link.get("title") for name in names for link in name.iter("a")),
+            (text_of(name) for name in names),
+            (link.get("title") for link in classes.get("image-link", []) if link.tag == "a"),
+            (img.get("alt") for img in classes.get("board-img", []) if img.tag == "img"),
+        )
+    )
 
 
-def _score(entry: Selector) -> str | None:
-    node = entry.xpath(".//*[has-class('score')]")
-    if not node:
-        return None
-    raw = "".join(node[0].xpath(".//text()").getall())
-    raw = WHITESPACE.sub("", raw)
+def _poster(entry: etree._Element, classes: dict[str, list[etree._Element]]) -> str | None:
+    """The real poster: lazy-loaded from ``data-src``; ``src`` is a loading placeholder."""
+    board_imgs = [img for img in classes.get("board-img", []) if img.tag == "img"]
+    return _first_text(
+        chain(
+            (img.get("data-src") for img in board_imgs),
+            (
+                img.get("data-src")
+                for img in entry.iter("img")
+                if not _has_class(img, "poster-default")
+            ),
+            (img.get("src") for img in board_imgs),
+        )
+    )
+
+
+def _labelled(
+    classes: dict[str, list[etree._Element]], name: str, label: re.Pattern[str]
+) -> str | None:
+    found = classes.get(name)
+    return collapse(label.sub("", text_of(found[0]))) if found else None
+
+
+def _score(classes: dict[str, list[etree._Element]]) -> str | None:
+    found = classes.get("score")
+    raw = WHITESPACE.sub("", text_of(found[0])) if found else ""
     return raw if NUMBER.match(raw) else None
 
 
-def _poster(entry: Selector, page_url: str) -> str | None:
-    """The real poster: lazy-loaded from ``data-src``; ``src`` is a loading placeholder."""
-    src = (
-        entry.xpath(".//img[has-class('board-img')]/@data-src").get()
-        or entry.xpath(".//img[not(has-class('poster-default'))]/@data-src").get()
-        or entry.xpath(".//img[has-class('board-img')]/@src").get()
-    )
-    src = collapse(src)
-    return urljoin(page_url, src) if src else None
+def _rank(entry: etree._Element) -> int | None:
+    for child in entry:
+        if isinstance(child.tag, str) and _has_class(child, "board-index"):
+            rank = collapse(text_of(child))
+            return int(rank) if rank and rank.isdigit() else None
+    return None
 
 
-def parse_entry(entry: Selector, page_url: str) -> dict[str, Any]:
+def absolute(page_url: str, href: str | None) -> str | None:
+    """``urljoin``, with the two forms board pages use (``/films/1``, ``//host/x``)
+    done directly: urljoin is a good part of a page's parse time."""
+    if not href:
+        return None
+    if href.startswith(("https://", "http://")):
+        return href
+    scheme, _, rest = page_url.partition("://")
+    if href.startswith("//"):
+        return f"{scheme}:{href}"
+    if href.startswith("/") and rest:
+        return f"{scheme}://{rest.split('/', 1)[0]}{href}"
+    return urljoin(page_url, href)
+
+
+def parse_entry(entry: etree._Element, page_url: str) -> dict[str, Any]:
     """Read one board entry; fields the markup does not give are ``None``."""
-    link = _film_link(entry)
-    movie_id = _movie_id(entry, link)
-    if link is None and movie_id is not None:
-        link = f"/films/{movie_id}"  # the film page's canonical path
+    classes = index_classes(entry, ENTRY_PARTS)
+    movie_id, link = _movie_link(entry)
     return {
         "rank": _rank(entry),
         "movie_id": movie_id,
-        "title": _title(entry),
-        "stars": _labelled(entry, "star", STAR_LABEL),
-        "release": _labelled(entry, "releasetime", RELEASE_LABEL),
-        "score": _score(entry),
-        "poster_url": _poster(entry, page_url),
-        "detail_url": urljoin(page_url, link) if link else None,
+        "title": _title(classes),
+        "stars": _labelled(classes, "star", STAR_LABEL),
+        "release": _labelled(classes, "releasetime", RELEASE_LABEL),
+        "score": _score(classes),
+        "poster_url": absolute(page_url, _poster(entry, classes)),
+        "detail_url": absolute(page_url, link),
     }
 
 
-def _next_url(page: Selector, page_url: str) -> str | None:
-    for link in page.xpath("//*[has-class('list-pager')]//a"):
-        if collapse(" ".join(link.xpath(".//text()").getall())) == "下一页":
-            href = collapse(link.xpath("@href").get())
-            if href and not href.lower().startswith("javascript"):
+def board_entries(board: etree._Element, badges: list[etree._Element]) -> list[etree._Element]:
+    """The entries of a board list: each element holding a rank badge, plus any
+    ``dd`` without one, so a broken entry is counted, not lost."""
+    entries = [
+        badge.getparent()
+        for badge in badges
+        if badge.getparent() is not None and any(up is board for up in badge.iterancestors())
+    ]
+    known = set(entries)
+    broken = [
+        dd
+        for dd in board.iter("dd")
+        if dd not in known
+        and not any(_has_class(element, "board-index") for element in dd.iter(etree.Element))
+    ]
+    if not broken:
+        return entries
+    order = {element: index for index, element in enumerate(board.iter(etree.Element))}
+    return sorted(entries + broken, key=order.__getitem__)
+
+
+def _next_url(classes: dict[str, list[etree._Element]], page_url: str) -> str | None:
+    for pager in classes.get("list-pager", []):
+        for link in pager.iter("a"):
+            href = collapse(link.get("href"))
+            if (
+                collapse(text_of(link)) == "下一页"
+                and href
+                and not href.lower().startswith("javascript")
+            ):
                 return urljoin(page_url, href)
     return None
+
+
+def parse_html(html: str) -> etree._Element | None:
+    return etree.fromstring(html.encode("utf-8", "surrogatepass"), HTML_PARSER)
 
 
 def parse_board_page(html: str, url: str) -> BoardPage:
@@ -160,24 +235,28 @@ def parse_board_page(html: str, url: str) -> BoardPage:
     Entries carry the page's ``board_id``, ``board_date`` and ``page_url`` so each
     feed line stands on its own.
     """
-    page = Selector(text=html)
     board_id = board_id_from_url(url)
-    date_text = " ".join(page.xpath("//*[has-class('update-time')]//text()").getall())
-    date_match = DATE.search(date_text)
+    page = parse_html(html) if html.strip() else None
+    if page is None:  # nothing that parses as HTML
+        return BoardPage(url=url, board_id=board_id)
+    classes = index_classes(page, LANDMARKS)
+    updates = classes.get("update-time")
+    date_match = DATE.search(text_of(updates[0])) if updates else None
     board_date = date_match.group(0) if date_match else None
-    has_board = bool(page.xpath("//*[has-class('board-wrapper')]"))
     entries = []
-    for entry in page.xpath(ENTRY_XPATH):
-        fields = parse_entry(entry, url)
-        fields.update(board_id=board_id, board_date=board_date, page_url=url)
-        entries.append(fields)
+    badges = classes.get("board-index", [])
+    for board in classes.get("board-wrapper", []):
+        for entry in board_entries(board, badges):
+            fields = parse_entry(entry, url)
+            fields.update(board_id=board_id, board_date=board_date, page_url=url)
+            entries.append(fields)
     return BoardPage(
         url=url,
         board_id=board_id,
         entries=entries,
         board_date=board_date,
-        next_url=_next_url(page, url),
-        has_board=has_board,
+        next_url=_next_url(classes, url),
+        has_board="board-wrapper" in classes,
     )
 
 

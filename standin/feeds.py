@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from standin.films import BOARDS, Film
+from standin.films import Film
 from standin.pages import poster_url
 
 BASE_URL = "https://www.maoyan.com"
@@ -42,25 +42,6 @@ def feed_line(record: dict) -> bytes:
 def crawl_time(crawl: int, start: datetime = datetime(2026, 1, 1, 2, tzinfo=UTC)) -> str:
     """The ``crawled_at`` of daily crawl number ``crawl``."""
     return (start + timedelta(days=crawl)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def synthetic_films(count: int) -> list[Film]:
-    """``count`` distinct films: the stand-in's real ones, then numbered variants."""
-    base = BOARDS[4]
-    films = []
-    for index in range(count):
-        film = base[index % len(base)]
-        cycle = index // len(base)
-        if cycle:
-            film = Film(
-                film.movie_id + 10_000_000 * cycle,
-                f"{film.title} {cycle}",
-                film.stars,
-                film.release,
-                film.score,
-            )
-        films.append(film)
-    return films
 
 
 def daily_crawls(films: list[Film], crawls: int, board_size: int = 100) -> Iterator[bytes]:

@@ -146,6 +146,25 @@ def _table(text: str) -> list[Film]:
     return films
 
 
+def synthetic_films(count: int) -> list[Film]:
+    """``count`` distinct films: the stand-in's real ones, then numbered variants."""
+    base = _table(TOP100)
+    films = []
+    for index in range(count):
+        film = base[index % len(base)]
+        cycle = index // len(base)
+        if cycle:
+            film = Film(
+                film.movie_id + 10_000_000 * cycle,
+                f"{film.title} {cycle}",
+                film.stars,
+                film.release,
+                film.score,
+            )
+        films.append(film)
+    return films
+
+
 #: What each board of the stand-in serves, best first.
 BOARDS: dict[int, list[Film]] = {
     4: _table(TOP100),

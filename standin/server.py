@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from standin.films import BOARDS, PAGED_BOARDS
+from standin.films import BOARDS, PAGED_BOARDS, synthetic_films
 from standin.pages import BANNED_PAGE, PAGE_SIZE, render_board_page, render_verify_page
 
 BOARD_PATH = re.compile(r"^/board/(\d+)/?$")
@@ -39,8 +39,9 @@ class Behaviour:
     broken_ranks: frozenset[int] = frozenset()
     #: Offsets answered with a 404.
     missing_offsets: frozenset[int] = frozenset()
-    #: Multiply each board's film list this many times (for big benchmark sites).
-    repeat: int = 1
+    #: How many films board 4 holds: beyond 100, numbered variants of the real ones
+    #: (for benchmark sites of thousands of pages).
+    top100_size: int = 100
 
     def __post_init__(self) -> None:
         if self.ban_kind not in BAN_KINDS:
@@ -80,6 +81,8 @@ class StandinSite:
     def __init__(self, behaviour: Behaviour | None = None, port: int = 0) -> None:
         self.behaviour = behaviour or Behaviour()
         self.log = RequestLog()
+        self.boards = {**BOARDS, 4: synthetic_films(self.behaviour.top100_size)}
+        self._pages: dict[tuple[int, int], bytes] = {}  # rendered once: a fast server
         self._attempts: dict[str, int] = {}
         self._served = 0
         self._lock = threading.Lock()
@@ -140,7 +143,7 @@ class StandinSite:
             code = parse_qs(parts.query).get("requestCode", [""])[0]
             return self._send(handler, 200, render_verify_page(code))
         match = BOARD_PATH.match(parts.path)
-        if not match or int(match.group(1)) not in BOARDS:
+        if not match or int(match.group(1)) not in self.boards:
             return self._send(handler, 404, "<html><body>404</body></html>")
         board_id = int(match.group(1))
         try:
@@ -166,20 +169,22 @@ class StandinSite:
                 handler.connection.shutdown(socket.SHUT_RDWR)
                 return None
             return self._send(handler, 503, "<html><body>Service Unavailable</body></html>")
-        films = BOARDS[board_id] * behaviour.repeat
+        films = self.boards[board_id]
         if offset in behaviour.missing_offsets or offset < 0 or offset >= len(films):
             return self._send(handler, 404, "<html><body>404</body></html>")
         with self._lock:
             self._served += 1
-        html = render_board_page(
-            board_id,
-            offset,
-            films,
-            behaviour.board_date,
-            paged=board_id in PAGED_BOARDS,
-            broken_ranks=behaviour.broken_ranks,
-        )
-        return self._send(handler, 200, html)
+        page = self._pages.get((board_id, offset))
+        if page is None:
+            page = self._pages[board_id, offset] = render_board_page(
+                board_id,
+                offset,
+                films,
+                behaviour.board_date,
+                paged=board_id in PAGED_BOARDS,
+                broken_ranks=behaviour.broken_ranks,
+            ).encode("utf-8")
+        return self._send(handler, 200, page)
 
     def _send_ban(self, handler: BaseHTTPRequestHandler) -> None:
         kind = self.behaviour.ban_kind
@@ -194,11 +199,11 @@ class StandinSite:
         self,
         handler: BaseHTTPRequestHandler,
         status: int,
-        body: str,
+        body: str | bytes,
         content_type: str = "text/html",
         headers: dict[str, str] | None = None,
     ) -> None:
-        data = body.encode("utf-8")
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
         self.log.add(handler.path, status)
         handler.send_response(status)
         handler.send_header("Content-Type", f"{content_type}; charset=utf-8")

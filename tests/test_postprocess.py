@@ -17,8 +17,8 @@ import pytest
 from postprocess import output
 from postprocess.chunks import plan_chunks
 from postprocess.run import run
-from standin.feeds import crawl_time, daily_crawls, feed_line, feed_record, synthetic_films
-from standin.films import BOARDS
+from standin.feeds import crawl_time, daily_crawls, feed_line, feed_record
+from standin.films import BOARDS, synthetic_films
 from tests.conftest import REPO
 
 FILMS = BOARDS[4]

@@ -50,6 +50,8 @@ class BoardSpider(scrapy.Spider):
 
     * ``board`` -- board number: 4 (TOP100, the default), 7 (热映口碑榜), 6 (最受期待榜),
       1 (国内票房榜), 2 (北美票房榜).
+    * ``pages`` -- how many pages of TOP100 to walk (default 10, the whole board); for
+      a stand-in site of another size, as the benchmarks use.
 
     TOP100 is walked over all ten offsets 0-90 whatever an earlier page held, so one
     broken page costs ten films, not the rest of the board. Other boards follow their
@@ -60,14 +62,23 @@ class BoardSpider(scrapy.Spider):
     #: The site root; the MAOYAN_BASE_URL setting overrides it.
     base_url = "https://www.maoyan.com"
 
-    def __init__(self, board: int | str = TOP100, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        board: int | str = TOP100,
+        pages: int | str = TOP100_SIZE // PAGE_SIZE,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         try:
             self.board_id = int(board)
+            self.pages = int(pages)
         except ValueError:
-            raise ValueError(f"board must be a board number such as 4, not {board!r}") from None
+            raise ValueError(
+                f"board and pages must be whole numbers, e.g. board=4, not {board!r}, {pages!r}"
+            ) from None
         #: How many films the board should have; grows as pagers reveal pages.
-        self.expected_films = TOP100_SIZE if self.board_id == TOP100 else 0
+        self.expected_films = self.pages * PAGE_SIZE if self.board_id == TOP100 else 0
         self.cookies: dict[str, str] = {}
 
     @classmethod
@@ -92,7 +103,7 @@ class BoardSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self.board_id == TOP100:
-            for offset in range(0, TOP100_SIZE, PAGE_SIZE):
+            for offset in range(0, self.pages * PAGE_SIZE, PAGE_SIZE):
                 # Earlier pages first: with one request at a time the feed is in rank order.
                 yield self.page_request(self.board_url(offset), priority=-offset)
         else:
