@@ -6,6 +6,7 @@ dropped in the crawl stats, so a crawl's numbers add up.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
-def missing_or_invalid(entry: dict[str, Any]) -> list[str]:
+def missing_or_invalid(entry: Mapping[str, Any]) -> list[str]:
     """The required fields an entry lacks or holds with the wrong type, in feed order."""
     problems = []
     for name, kind in REQUIRED_FIELDS.items():
@@ -42,7 +43,7 @@ class ValidateEntryPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        entry = ItemAdapter(item).asdict()
+        entry = ItemAdapter(item)  # read in place: asdict() deep-copies every item
         problems = missing_or_invalid(entry)
         if not problems:
             return item

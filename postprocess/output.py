@@ -42,17 +42,13 @@ def atomic_writer(target: Path) -> Iterator[IO[bytes]]:
 
 
 def _write_jsonl(table: pd.DataFrame, path: Path) -> None:
-    # orjson rather than DataFrame.to_json, which writes "https:\/\/" in every URL.
+    # orjson rather than DataFrame.to_json, which writes "https:\/\/" in every URL;
+    # orjson writes a NaN score as null.
+    columns = list(table.columns)
+    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
     with path.open("wb") as out:
-        for row in table.to_dict(orient="records"):
-            out.write(orjson.dumps(row, default=_json_default))
-            out.write(b"\n")
-
-
-def _json_default(value: object) -> object:
-    if pd.isna(value):
-        return None
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+        for row in table.itertuples(index=False, name=None):
+            out.write(orjson.dumps(dict(zip(columns, row, strict=True)), option=options))
 
 
 def _write_csv(table: pd.DataFrame, path: Path) -> None:

@@ -23,8 +23,17 @@ from tqdm import tqdm
 
 from postprocess.chunks import chunk_size, plan_chunks, readable_path, source_name
 from postprocess.output import atomic_writer, write_table
-from postprocess.records import COLUMNS, display_time
-from postprocess.worker import FilmState, Key, merge_films, process_chunk
+from postprocess.records import COLUMNS, display_time, normalise_record
+from postprocess.worker import (
+    FIRST_SEEN,
+    LAST_SEEN,
+    LINE,
+    TIMES_SEEN,
+    Film,
+    Key,
+    merge_films,
+    process_chunk,
+)
 
 
 @dataclass
@@ -80,22 +89,23 @@ def worker_map(workers: int) -> Iterator[Callable[..., Iterable[Any]]]:
         pool.join()
 
 
-def build_table(films: dict[Key, FilmState]) -> pd.DataFrame:
-    rows = [
-        (
-            *state.row,
-            display_time(state.first_seen),
-            display_time(state.last_seen),
-            state.times_seen,
+def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, int]:
+    """The output table, each surviving film normalised once; and how many of them
+    had a release text that could not be parsed."""
+    rows, unparsed = [], 0
+    for film in films.values():
+        row, release_unparsed = normalise_record(orjson.loads(film[LINE]))
+        unparsed += release_unparsed
+        rows.append(
+            (*row, display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN]), film[TIMES_SEEN])
         )
-        for state in films.values()
-    ]
     table = pd.DataFrame(rows, columns=COLUMNS)
     table = table.astype(
         {"board_id": "int64", "rank": "int64", "movie_id": "int64", "times_seen": "int64"}
     )
     table["score"] = table["score"].astype("float64")
-    return table.sort_values(["board_id", "rank", "movie_id"], kind="stable", ignore_index=True)
+    table = table.sort_values(["board_id", "rank", "movie_id"], kind="stable", ignore_index=True)
+    return table, unparsed
 
 
 def run(
@@ -114,7 +124,7 @@ def run(
     """
     started = time.perf_counter()
     summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
-    films: dict[Key, FilmState] = {}
+    films: dict[Key, Film] = {}
     show = sys.stderr.isatty() if progress is None else progress
     with (
         tempfile.TemporaryDirectory(prefix="postprocess-") as spool,
@@ -147,10 +157,10 @@ def run(
                 bar.update(chunk.end - chunk.start)
                 bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{len(films):,}", refresh=False)
         summary.written = len(films)
-        summary.duplicates = sum(state.times_seen for state in films.values()) - len(films)
-        summary.unparsed_release = sum(state.unparsed_release for state in films.values())
+        summary.duplicates = sum(film[TIMES_SEEN] for film in films.values()) - len(films)
         if summary.lines != summary.rejected + summary.duplicates + summary.written:
             raise RuntimeError(f"line accounting does not add up: {summary}")
-        write_table(build_table(films), out)
+        table, summary.unparsed_release = build_table(films)
+        write_table(table, out)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

@@ -29,6 +29,7 @@ def serve(args: argparse.Namespace) -> int:
         ban_kind=args.ban_kind,
         flaky=args.flaky,
         robots_disallow=args.robots_disallow,
+        top100_size=args.top100_size,
     )
     site = StandinSite(behaviour, port=args.port)
     print(f"Stand-in Maoyan at {site.url}/board/4 -- Ctrl-C to stop", flush=True)
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--ban-kind", choices=BAN_KINDS, default="verify")
     serve_cmd.add_argument("--flaky", action="store_true", help="503s and cut connections")
     serve_cmd.add_argument("--robots-disallow", action="store_true")
+    serve_cmd.add_argument(
+        "--top100-size", type=int, default=100, help="films on board 4 (10 a page)"
+    )
     demo_cmd = commands.add_parser("demo", help="crawl the stand-in and post-process the feed")
     demo_cmd.add_argument("--out", default="demo-output", help="folder for the feed and table")
     args = parser.parse_args(argv)

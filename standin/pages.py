@@ -99,7 +99,20 @@ def _pager(offset: int, total: int) -> str:
         items.append(
             f'<li><a class="page_{offset // PAGE_SIZE}" href="?offset={offset - PAGE_SIZE}">上一页</a></li>'
         )
-    for number in range(1, pages + 1):
+    current = offset // PAGE_SIZE + 1
+    # As the real pager: the first five pages, the current one and its neighbours, the last.
+    shown = sorted(
+        {
+            *range(1, min(pages, 5) + 1),
+            *range(max(current - 2, 1), min(current + 2, pages) + 1),
+            pages,
+        }
+    )
+    previous = 0
+    for number in shown:
+        if number > previous + 1:
+            items.append('<li class="sep">...</li>')
+        previous = number
         page_offset = (number - 1) * PAGE_SIZE
         if page_offset == offset:
             items.append(

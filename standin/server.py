@@ -125,6 +125,9 @@ class StandinSite:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY, Nagle's
+            # algorithm and delayed ACKs hold each keep-alive answer for ~40 ms.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 site._answer(self)

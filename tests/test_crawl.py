@@ -55,6 +55,8 @@ def test_full_board(standin, crawl) -> None:
     ]  # fmt: skip
     assert "Board complete: all 100 films collected." in result.log
     assert result.log_lines("ERROR") == []
+    assert result.log_lines("WARNING") == []
+    assert "Deprecat" not in result.log
     # robots.txt asked first, then each page exactly once, one at a time.
     requested = [path for path, _ in site.log.snapshot()]
     assert requested[0] == "/robots.txt"
@@ -183,3 +185,19 @@ def test_default_user_agent_is_honest(standin, crawl) -> None:
     assert crawl(site.url, "-a", "board=7").returncode == 0
     assert site.log.headers[0]["User-Agent"].startswith("maoyan-board-crawler/")
     assert "Cookie" not in site.log.headers[0]
+
+
+def test_pages_argument_walks_that_many_pages(standin, crawl) -> None:
+    site = standin(top100_size=300)
+    result = crawl(site.url, "-a", "pages=3")
+    assert result.returncode == 0, result.log
+    assert [item["rank"] for item in result.items] == list(range(1, 31))
+    assert "Board complete: all 30 films collected." in result.log
+
+
+def test_bad_spider_argument_is_a_clear_error(standin, crawl) -> None:
+    site = standin()
+    result = crawl(site.url, "-a", "board=top")
+    assert result.returncode == 1
+    assert "board and pages must be whole numbers" in result.log
+    assert site.board_requests() == []
