@@ -12,10 +12,12 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import orjson
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FORMATS = (".jsonl", ".csv", ".parquet")
 
@@ -58,6 +60,7 @@ def _write_csv(table: pd.DataFrame, path: Path) -> None:
 
 
 def _write_parquet(table: pd.DataFrame, path: Path) -> None:
+    import pandas as pd
     import pyarrow as pa
 
     schema = pa.schema(

@@ -15,15 +15,18 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pandas as pd
 from tqdm import tqdm
 
 from postprocess.chunks import chunk_size, plan_chunks, readable_path, source_name
 from postprocess.output import atomic_writer, write_table
 from postprocess.records import COLUMNS, display_time, normalise_record
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 from postprocess.worker import (
     FIRST_SEEN,
     LAST_SEEN,
@@ -92,6 +95,8 @@ def worker_map(workers: int) -> Iterator[Callable[..., Iterable[Any]]]:
 def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, int]:
     """The output table, each surviving film normalised once; and how many of them
     had a release text that could not be parsed."""
+    import pandas as pd  # see run(): imported while the workers work
+
     rows, unparsed = [], 0
     for film in films.values():
         row, release_unparsed = normalise_record(orjson.loads(film[LINE]))
@@ -144,7 +149,12 @@ def run(
             disable=not show,
         )
         with bar, worker_map(min(workers, max(len(chunks), 1))) as mapper:
-            for chunk, result in zip(chunks, mapper(process_chunk, chunks), strict=True):
+            results = mapper(process_chunk, chunks)
+            # pandas takes most of a second to import and only the parent needs it: the
+            # workers, forked before it, stay small, and the import overlaps their work.
+            import pandas  # noqa: F401
+
+            for chunk, result in zip(chunks, results, strict=True):
                 offset = line_offsets[chunk.file_index]
                 for number, reason, raw in result.rejects:
                     record = {"source": chunk.source, "line": offset + number, "reason": reason}
