@@ -17,8 +17,14 @@ BASE_URL = "https://www.maoyan.com"
 
 
 def feed_record(
-    film: Film, rank: int, crawled_at: str, board_id: int = 4, board_date: str = "2026-11-23"
+    film: Film,
+    rank: int,
+    crawled_at: str,
+    board_id: int = 4,
+    board_date: str = "2026-11-23",
+    base_url: str = BASE_URL,
 ) -> dict:
+    """The feed line a crawl of ``base_url`` writes for ``film`` at ``rank``."""
     return {
         "board_id": board_id,
         "rank": rank,
@@ -28,9 +34,9 @@ def feed_record(
         "release": film.release,
         "score": film.score,
         "poster_url": poster_url(film.movie_id),
-        "detail_url": f"{BASE_URL}/films/{film.movie_id}",
+        "detail_url": f"{base_url}/films/{film.movie_id}",
         "board_date": board_date,
-        "page_url": f"{BASE_URL}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
+        "page_url": f"{base_url}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
         "crawled_at": crawled_at,
     }
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from standin.feeds import feed_record
 from standin.films import BOARDS
-from standin.pages import poster_url
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -16,22 +16,10 @@ def expected_entries(
     site_url: str, board_id: int = 4, board_date: str = "2026-11-23"
 ) -> list[dict]:
     """What the feed must hold for a board the stand-in serves: every field but crawled_at."""
-    return [
-        {
-            "board_id": board_id,
-            "rank": rank,
-            "movie_id": film.movie_id,
-            "title": film.title,
-            "stars": film.stars,
-            "release": film.release,
-            "score": film.score,
-            "poster_url": poster_url(film.movie_id),
-            "detail_url": f"{site_url}/films/{film.movie_id}",
-            "board_date": board_date,
-            "page_url": f"{site_url}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
-        }
-        for rank, film in enumerate(BOARDS[board_id], start=1)
-    ]
+    films = enumerate(BOARDS[board_id], start=1)
+    return without_time(
+        [feed_record(film, rank, "", board_id, board_date, site_url) for rank, film in films]
+    )
 
 
 def without_time(items: list[dict]) -> list[dict]:
