@@ -189,3 +189,19 @@ def test_bad_spider_argument_is_a_clear_error(standin, crawl) -> None:
     assert result.returncode == 1
     assert "board and pages must be whole numbers" in result.log
     assert site.board_requests() == []
+
+
+def test_development_cache_replays_pages_but_never_bans(standin, crawl, tmp_path) -> None:
+    site = standin(ban_after=0, ban_kind="blank")
+    cache = {"HTTPCACHE_DIR": str(tmp_path / "httpcache")}
+    env = {"MAOYAN_HTTPCACHE": "1"}
+    banned = crawl(site.url, settings=cache, env=env)
+    assert banned.returncode == 1 and banned.items == []
+    site.behaviour.ban_after = None  # the ban lifts; nothing of it was cached
+    fresh = crawl(site.url, settings=cache, env=env)
+    assert fresh.returncode == 0 and len(fresh.items) == 100
+    requests_before = len(site.board_requests())
+    replayed = crawl(site.url, settings=cache, env=env)
+    assert replayed.returncode == 0
+    assert without_time(replayed.items) == without_time(fresh.items)
+    assert len(site.board_requests()) == requests_before  # all ten pages from the cache
