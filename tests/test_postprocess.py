@@ -304,3 +304,11 @@ def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
     assert b"interrupted" in err
     assert out.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
+
+
+def test_progress_bar_shows_lines_and_films_kept(tmp_path, capsys) -> None:
+    feed = tmp_path / "f.jsonl"
+    feed.write_bytes(b"".join(crawl_lines(T1)) + b"".join(crawl_lines(T2)))
+    run([str(feed)], tmp_path / "o.jsonl", workers=1, rejects=tmp_path / "r.jsonl", progress=True)
+    bar = capsys.readouterr().err
+    assert "post-process" in bar and "lines=200" in bar and "kept=100" in bar
