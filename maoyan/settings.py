@@ -61,6 +61,9 @@ RETRY_BACKOFF_MAX = 120.0
 # then the crawl stops with finish reason "banned".
 MAOYAN_BAN_RETRY_TIMES = 2
 MAOYAN_BAN_BACKOFF = 30.0
+# When this many board pages in a row cannot even connect (after their retries), the
+# site is unreachable: stop with finish reason "unreachable" instead of trying the rest.
+MAOYAN_UNREACHABLE_PAGES = 2
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, with a fix so no request slips past a robots.txt still being fetched.

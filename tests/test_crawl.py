@@ -4,6 +4,7 @@ against the stand-in site on 127.0.0.1 behaving well and badly."""
 from __future__ import annotations
 
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 
 from standin.feeds import feed_record
@@ -205,3 +206,17 @@ def test_development_cache_replays_pages_but_never_bans(standin, crawl, tmp_path
     assert replayed.returncode == 0
     assert without_time(replayed.items) == without_time(fresh.items)
     assert len(site.board_requests()) == requests_before  # all ten pages from the cache
+
+
+def test_unreachable_site_stops_early_with_a_clear_reason(crawl) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = crawl(f"http://127.0.0.1:{port}", settings={"DOWNLOAD_TIMEOUT": "5"})
+    assert result.returncode == 1
+    assert result.items == []
+    assert "Spider closed (unreachable)" in result.log
+    stops = [line for line in result.log_lines("ERROR") if "Cannot reach" in line]
+    assert len(stops) == 1 and "2 board pages in a row" in stops[0]
+    # two pages tried (with their retries), not all ten
+    assert result.log.count("failed (") == 2

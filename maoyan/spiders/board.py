@@ -10,8 +10,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    CloseSpider,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
 from maoyan.extract import parse_board_page
@@ -27,6 +34,13 @@ if TYPE_CHECKING:
 TOP100 = 4
 PAGE_SIZE = 10
 TOP100_SIZE = 100
+#: Failures that mean the site cannot be reached at all, not that a page is bad.
+UNREACHABLE = (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    ConnectError,
+)
 
 
 def parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -80,12 +94,15 @@ class BoardSpider(scrapy.Spider):
         #: How many films the board should have; grows as pagers reveal pages.
         self.expected_films = self.pages * PAGE_SIZE if self.board_id == TOP100 else 0
         self.cookies: dict[str, str] = {}
+        self.unreachable_in_a_row = 0
+        self.unreachable_limit = 2
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = (crawler.settings.get("MAOYAN_BASE_URL") or cls.base_url).rstrip("/")
         spider.cookies = parse_cookie_header(crawler.settings.get("MAOYAN_COOKIE"))
+        spider.unreachable_limit = crawler.settings.getint("MAOYAN_UNREACHABLE_PAGES", 2)
         return spider
 
     def board_url(self, offset: int) -> str:
@@ -111,6 +128,7 @@ class BoardSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Any:
         crawled_at = utc_now()
+        self.unreachable_in_a_row = 0
         page = parse_board_page(response.text, response.url)
         self.crawler.stats.inc_value("board/pages_parsed")
         if not page.entries:
@@ -141,3 +159,16 @@ class BoardSpider(scrapy.Spider):
         self.logger.error(
             "Board page %s failed (%s); its films are missing from this crawl.", request.url, reason
         )
+        if failure.check(*UNREACHABLE):
+            self.unreachable_in_a_row += 1
+            if self.unreachable_in_a_row >= self.unreachable_limit:
+                self.logger.error(
+                    "Cannot reach %s: %d board pages in a row failed to connect even after "
+                    "retries (%s). Stopping the crawl (finish reason 'unreachable'). Check the "
+                    "network or proxy, or MAOYAN_BASE_URL; maoyan.com is often unreachable "
+                    "from outside mainland China (try `python -m standin demo` offline).",
+                    self.base_url,
+                    self.unreachable_in_a_row,
+                    reason,
+                )
+                raise CloseSpider("unreachable")
