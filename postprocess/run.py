@@ -141,14 +141,17 @@ def run(
             size = chunk_bytes or chunk_size(path.stat().st_size, workers)
             chunks += plan_chunks(source_name(feed), path, index, size)
         line_offsets = [0] * len(feeds)
-        bar = tqdm(
-            total=sum(c.end - c.start for c in chunks),
-            unit="B",
-            unit_scale=True,
-            desc="post-process",
-            disable=not show,
-        )
-        with bar, worker_map(min(workers, max(len(chunks), 1))) as mapper:
+        # The pool first: its workers are forked before tqdm starts a monitor thread.
+        with (
+            worker_map(min(workers, max(len(chunks), 1))) as mapper,
+            tqdm(
+                total=sum(c.end - c.start for c in chunks),
+                unit="B",
+                unit_scale=True,
+                desc="post-process",
+                disable=not show,
+            ) as bar,
+        ):
             results = mapper(process_chunk, chunks)
             # pandas takes most of a second to import and only the parent needs it: the
             # workers, forked before it, stay small, and the import overlaps their work.
