@@ -12,7 +12,6 @@ import unicodedata
 from datetime import date
 
 WHITESPACE = re.compile(r"\s+")
-STAR_SEPARATOR = re.compile(r"[,，]")
 RELEASE = re.compile(
     r"""^\s*
     (?P<year>\d{4})
@@ -36,7 +35,8 @@ def normalise_title(value: object) -> str | None:
     """NFKC (full-width letters and digits to ASCII), trimmed, inner whitespace collapsed."""
     if not isinstance(value, str):
         return None
-    text = WHITESPACE.sub(" ", unicodedata.normalize("NFKC", value)).strip()
+    # str.split() splits on exactly what \s matches, and is several times faster.
+    text = " ".join(unicodedata.normalize("NFKC", value).split())
     return text or None
 
 
@@ -46,14 +46,12 @@ def split_stars(value: object) -> list[str]:
     A list (an already normalised value) is normalised element by element.
     """
     if isinstance(value, list):
-        parts = [
-            part for item in value if isinstance(item, str) for part in STAR_SEPARATOR.split(item)
-        ]
+        text = ",".join(item for item in value if isinstance(item, str))
     elif isinstance(value, str):
-        parts = STAR_SEPARATOR.split(value)
+        text = value
     else:
         return []
-    names = (WHITESPACE.sub(" ", part).strip() for part in parts)
+    names = (" ".join(part.split()) for part in text.replace("，", ",").split(","))
     return [name for name in names if name]
 
 
@@ -121,5 +119,8 @@ def canonical_poster_url(value: object) -> str | None:
         return None
     if url.startswith("//"):
         url = "https:" + url
-    url = PIPI_RESIZE.sub("", url)
-    return MEITUAN_RESIZE.sub(r"\1", url)
+    if "?imageView2/" in url:
+        url = PIPI_RESIZE.sub("", url)
+    if "@" in url:
+        url = MEITUAN_RESIZE.sub(r"\1", url)
+    return url
