@@ -140,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
         figures = {"shape": name, "lines": lines, "films": films, "feed_bytes": feed.stat().st_size}
         for variant in runs:
             seconds, peak = median(times[variant]), max(peaks[variant])
-            figures[variant] = {"seconds": round(seconds, 2), "peak_mib": round(peak / 2**20)}
+            figures[variant] = {
+                "seconds": round(seconds, 2),
+                "rounds_seconds": [round(t, 2) for t in times[variant]],
+                "peak_mib": round(peak / 2**20),
+            }
             rows.append(
                 [
                     name,
