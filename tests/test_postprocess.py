@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -282,11 +283,15 @@ def test_cli_usage_errors(tmp_path, args, message) -> None:
 
 
 def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
-    out = tmp_path / "t.jsonl"
+    out_dir, spool = tmp_path / "out", tmp_path / "spool"
+    out_dir.mkdir()
+    spool.mkdir()
+    out = out_dir / "t.jsonl"
     out.write_text("old\n", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "postprocess", "-", "-o", str(out)],
         cwd=REPO,
+        env={**os.environ, "TMPDIR": str(spool)},
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -294,7 +299,10 @@ def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
     try:
         proc.stdin.write(b"".join(crawl_lines(T1)))  # half a run: stdin stays open
         proc.stdin.flush()
-        time.sleep(1.0)
+        deadline = time.monotonic() + 30
+        while not list(spool.glob("postprocess-*/feed-0.jsonl")):  # it is reading stdin
+            assert time.monotonic() < deadline, "the run never started reading stdin"
+            time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -303,7 +311,8 @@ def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
     assert proc.returncode == 1
     assert b"interrupted" in err
     assert out.read_text(encoding="utf-8") == "old\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["t.jsonl"]
+    assert [p.name for p in out_dir.iterdir()] == ["t.jsonl"]  # no partial output
+    assert list(spool.iterdir()) == []  # the spooled input is gone too
 
 
 def test_progress_bar_shows_lines_and_films_kept(tmp_path, capsys) -> None:
