@@ -94,8 +94,9 @@ def board_id_from_url(url: str) -> int | None:
 
 def _movie_link(entry: etree._Element) -> tuple[int | None, str | None]:
     for link in entry.iter("a"):
-        if match := FILM_LINK.search(link.get("href") or ""):
-            return int(match.group(1)), link.get("href").strip()
+        href = link.get("href") or ""
+        if match := FILM_LINK.search(href):
+            return int(match.group(1)), href.strip()
     for element in entry.iter(etree.Element):
         if data_val := MOVIE_ID_IN_DATA_VAL.search(element.get("data-val") or ""):
             movie_id = int(data_val.group(1))
@@ -221,7 +222,7 @@ def _next_url(classes: dict[str, list[etree._Element]], page_url: str) -> str | 
                 and href
                 and not href.lower().startswith("javascript")
             ):
-                return urljoin(page_url, href)
+                return absolute(page_url, href)
     return None
 
 

@@ -146,9 +146,12 @@ def _table(text: str) -> list[Film]:
     return films
 
 
+TOP100_FILMS = _table(TOP100)
+
+
 def synthetic_films(count: int) -> list[Film]:
     """``count`` distinct films: the stand-in's real ones, then numbered variants."""
-    base = _table(TOP100)
+    base = TOP100_FILMS
     films = []
     for index in range(count):
         film = base[index % len(base)]
@@ -167,10 +170,10 @@ def synthetic_films(count: int) -> list[Film]:
 
 #: What each board of the stand-in serves, best first.
 BOARDS: dict[int, list[Film]] = {
-    4: _table(TOP100),
+    4: TOP100_FILMS,
     7: _table(HOT),
     # 最受期待榜 (board 6) keeps a pager: three pages, for spiders that follow it.
-    6: _table(TOP100)[40:70],
+    6: TOP100_FILMS[40:70],
 }
 
 #: Boards that show a pager; the others are a single page.

@@ -75,6 +75,9 @@ class BoardSpider(scrapy.Spider):
     name = "board"
     #: The site root; the MAOYAN_BASE_URL setting overrides it.
     base_url = "https://www.maoyan.com"
+    #: Board pages in a row that cannot connect before the crawl stops as unreachable;
+    #: the MAOYAN_UNREACHABLE_PAGES setting overrides it.
+    unreachable_limit = 2
 
     def __init__(
         self,
@@ -95,14 +98,15 @@ class BoardSpider(scrapy.Spider):
         self.expected_films = self.pages * PAGE_SIZE if self.board_id == TOP100 else 0
         self.cookies: dict[str, str] = {}
         self.unreachable_in_a_row = 0
-        self.unreachable_limit = 2
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = (crawler.settings.get("MAOYAN_BASE_URL") or cls.base_url).rstrip("/")
         spider.cookies = parse_cookie_header(crawler.settings.get("MAOYAN_COOKIE"))
-        spider.unreachable_limit = crawler.settings.getint("MAOYAN_UNREACHABLE_PAGES", 2)
+        spider.unreachable_limit = crawler.settings.getint(
+            "MAOYAN_UNREACHABLE_PAGES", cls.unreachable_limit
+        )
         return spider
 
     def board_url(self, offset: int) -> str:
