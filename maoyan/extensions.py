@@ -73,6 +73,7 @@ class BoardCompletenessCheck:
         why = {
             "finished": "the crawl finished",
             "banned": "the crawl was stopped by a ban",
+            "refused": "the site refused this client",
         }.get(reason, f"the crawl stopped ({reason})")
         logger.error(
             "Board incomplete: %s with %d of %d films collected; missing ranks: %s; "

@@ -30,6 +30,13 @@ MOVIE_ID_IN_DATA_VAL = re.compile(r"movieId\s*:\s*(\d+)")
 BOARD_IN_PATH = re.compile(r"/board/(\d+)")
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+#: A board number as text, unit included: "73916人", "2301.42万", "14.52亿", "3532万美元".
+NUMBER_WITH_UNIT = re.compile(r"^\d[\d,]*(?:\.\d+)?[^\d.,]*$")
+#: Up to a label's colon: "本月新增想看：", "实时票房:", "总票房: ".
+NUMBER_LABEL = re.compile(r"^[^:：]*[:：]")
+#: Unicode's private-use area, where web fonts such as Maoyan's stonefont put the
+#: characters they draw as digits.
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 WHITESPACE = re.compile(r"\s+")
 
 
@@ -54,8 +61,18 @@ def index_classes(root: etree._Element, wanted: frozenset[str]) -> dict[str, lis
 
 #: The classes that place things on a page.
 LANDMARKS = frozenset({"update-time", "board-wrapper", "board-index", "list-pager"})
+#: The board numbers other than the score: feed field -> the class of the ``p`` that
+#: shows it (boards 6, 1 and 2; ``realtime`` is the weekend gross on board 2).
+NUMBER_FIELDS = {
+    "box_office_realtime": "realtime",
+    "box_office_total": "total-boxoffice",
+    "wish_month": "month-wish",
+    "wish_total": "total-wish",
+}
 #: The classes an entry's fields are read from.
-ENTRY_PARTS = frozenset({"name", "star", "releasetime", "score", "board-img", "image-link"})
+ENTRY_PARTS = frozenset(
+    {"name", "star", "releasetime", "score", "board-img", "image-link", *NUMBER_FIELDS.values()}
+)
 
 
 def text_of(element: etree._Element | None) -> str:
@@ -68,7 +85,11 @@ def _has_class(element: etree._Element, name: str) -> bool:
 
 @dataclass(frozen=True)
 class BoardPage:
-    """What one board page says: its entries, its date and where its pager leads."""
+    """What one board page says: its entries, its date and where its pager leads.
+
+    ``numbers_hidden`` lists ``(rank, field)`` for each number the page shows only
+    as web-font glyphs: the field is ``None`` in the entry, and the crawl says so.
+    """
 
     url: str
     board_id: int | None
@@ -76,6 +97,7 @@ class BoardPage:
     board_date: str | None = None
     next_url: str | None = None
     has_board: bool = False
+    numbers_hidden: list[tuple[int | None, str]] = field(default_factory=list)
 
 
 def collapse(text: str | None) -> str | None:
@@ -153,6 +175,26 @@ def _score(classes: dict[str, list[etree._Element]]) -> str | None:
     return raw if NUMBER.match(raw) else None
 
 
+def board_number(paragraph: etree._Element | None) -> tuple[str | None, bool]:
+    """A board number as the page shows it, unit included, and whether it is hidden.
+
+    ``<p class="month-wish">本月新增想看：<span><span class="stonefont">73916</span></span>人</p>``
+    gives ``("73916人", False)``. When the digits are web-font glyphs (private-use
+    characters, or a ``stonefont`` span left empty) the page's text does not hold the
+    number: ``(None, True)``. The font is the site's protection of these numbers and
+    is never decoded here.
+    """
+    if paragraph is None:
+        return None, False
+    text = "".join(NUMBER_LABEL.sub("", text_of(paragraph), count=1).split())
+    if PRIVATE_USE.search(text):
+        return None, True
+    if NUMBER_WITH_UNIT.match(text):
+        return text, False
+    drawn_by_font = any(_has_class(span, "stonefont") for span in paragraph.iter("span"))
+    return None, drawn_by_font
+
+
 def _rank(entry: etree._Element) -> int | None:
     for child in entry:
         if isinstance(child.tag, str) and _has_class(child, "board-index"):
@@ -176,11 +218,14 @@ def absolute(page_url: str, href: str | None) -> str | None:
     return urljoin(page_url, href)
 
 
-def parse_entry(entry: etree._Element, page_url: str) -> dict[str, Any]:
-    """Read one board entry; fields the markup does not give are ``None``."""
+def parse_entry(entry: etree._Element, page_url: str) -> tuple[dict[str, Any], list[str]]:
+    """Read one board entry; fields the markup does not give are ``None``.
+
+    Also says which of its numbers the page hides behind a web font.
+    """
     classes = index_classes(entry, ENTRY_PARTS)
     movie_id, link = _movie_link(entry)
-    return {
+    fields = {
         "rank": _rank(entry),
         "movie_id": movie_id,
         "title": _title(classes),
@@ -190,6 +235,13 @@ def parse_entry(entry: etree._Element, page_url: str) -> dict[str, Any]:
         "poster_url": absolute(page_url, _poster(entry, classes)),
         "detail_url": absolute(page_url, link),
     }
+    hidden = []
+    for name, css in NUMBER_FIELDS.items():
+        found = [p for p in classes.get(css, []) if p.tag == "p"]
+        fields[name], is_hidden = board_number(found[0] if found else None)
+        if is_hidden:
+            hidden.append(name)
+    return fields, hidden
 
 
 def board_entries(board: etree._Element, badges: list[etree._Element]) -> list[etree._Element]:
@@ -244,13 +296,14 @@ def parse_board_page(html: str, url: str) -> BoardPage:
     updates = classes.get("update-time")
     date_match = DATE.search(text_of(updates[0])) if updates else None
     board_date = date_match.group(0) if date_match else None
-    entries = []
+    entries, numbers_hidden = [], []
     badges = classes.get("board-index", [])
     for board in classes.get("board-wrapper", []):
         for entry in board_entries(board, badges):
-            fields = parse_entry(entry, url)
+            fields, hidden = parse_entry(entry, url)
             fields.update(board_id=board_id, board_date=board_date, page_url=url)
             entries.append(fields)
+            numbers_hidden += [(fields["rank"], name) for name in hidden]
     return BoardPage(
         url=url,
         board_id=board_id,
@@ -258,6 +311,7 @@ def parse_board_page(html: str, url: str) -> BoardPage:
         board_date=board_date,
         next_url=_next_url(classes, url),
         has_board="board-wrapper" in classes,
+        numbers_hidden=numbers_hidden,
     )
 
 
@@ -277,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         "url": page.url,
         "board_date": page.board_date,
         "next_url": page.next_url,
+        "numbers_hidden": page.numbers_hidden,
         "entries": [
             {k: v for k, v in e.items() if k not in ("board_id", "board_date", "page_url")}
             for e in page.entries

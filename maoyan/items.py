@@ -18,6 +18,12 @@ class BoardEntry(scrapy.Item):
     stars = scrapy.Field()  # str | None: "张国荣,张丰毅,巩俐", label removed
     release = scrapy.Field()  # str | None: "1994-09-10(加拿大)", label removed
     score = scrapy.Field()  # str | None: "9.5" as shown
+    # The boards' other numbers, as the page shows them, unit included; None where the
+    # board shows none, and where its digits are web-font glyphs (see README).
+    box_office_realtime = scrapy.Field()  # str | None: board 1 "2301.42万"; board 2 weekend
+    box_office_total = scrapy.Field()  # str | None: "14.52亿", "2468.90万", "3532万美元"
+    wish_month = scrapy.Field()  # str | None: board 6 本月新增想看 "67913人"
+    wish_total = scrapy.Field()  # str | None: board 6 总想看 "127877人"
     poster_url = scrapy.Field()  # str | None: absolute, from the lazy-load data-src
     detail_url = scrapy.Field()  # str: absolute film page URL
     board_date = scrapy.Field()  # str | None: the board's update date
@@ -34,6 +40,10 @@ FEED_FIELDS = [
     "stars",
     "release",
     "score",
+    "box_office_realtime",
+    "box_office_total",
+    "wish_month",
+    "wish_total",
     "poster_url",
     "detail_url",
     "board_date",

@@ -10,22 +10,28 @@ back down as healthy answers come in.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
+from tldextract import TLDExtract
 from twisted.internet.defer import Deferred
 
-from maoyan.bans import detect_ban
+from maoyan.bans import TOO_FREQUENT, detect_ban
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from http.cookiejar import Cookie
     from typing import Self
 
     from scrapy.crawler import Crawler
+    from scrapy.http.cookies import CookieJar
     from scrapy.robotstxt import RobotParser
 
 logger = logging.getLogger(__name__)
@@ -34,8 +40,88 @@ logger = logging.getLogger(__name__)
 BOARD_PAGE = "maoyan_board_page"
 
 
+#: Request meta key counting how often a page was redirected to itself.
+SELF_REDIRECTS = "maoyan_self_redirects"
+
+
 class BannedPage(IgnoreRequest):
     """A board page Maoyan answered with a ban; it yields nothing."""
+
+
+class RefusedClient(BannedPage):
+    """The site refused this client outright, before serving it any board page."""
+
+
+class SelfRedirectLoop(IgnoreRequest):
+    """A page that keeps redirecting to itself: the cookie handshake never completes."""
+
+
+class SameUrlRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's RedirectMiddleware, also following a redirect to the very same URL.
+
+    Maoyan answers a first visit without its ``uuid`` cookie with a 302 to the URL
+    just asked for, setting the cookie; a browser follows it and gets the page.
+    Scrapy's duplicate filter drops such a redirect as a page already seen, and the
+    page is lost without a word. Here it is followed (with the cookie the jar has
+    just stored) at most ``MAOYAN_SELF_REDIRECT_TIMES`` times; a page that still
+    redirects to itself fails with a :class:`SelfRedirectLoop` that says so.
+    """
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.self_redirect_limit = settings.getint("MAOYAN_SELF_REDIRECT_TIMES", 2)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        result = super().process_response(request, response)
+        if not isinstance(result, Request) or result.url != request.url:
+            return result
+        hops = request.meta.get(SELF_REDIRECTS, 0) + 1
+        if hops > self.self_redirect_limit:
+            self.crawler.stats.inc_value("redirect/self_loop")
+            raise SelfRedirectLoop(
+                f"the site redirected it to itself {hops} times in a row, even with the "
+                "cookies it set; its cookie handshake never completes (are cookies "
+                "enabled? COOKIES_ENABLED must stay True)"
+            )
+        self.crawler.stats.inc_value("redirect/same_url")
+        result.meta[SELF_REDIRECTS] = hops
+        result.dont_filter = True
+        # A browser following the redirect keeps the Referer it sent (or none), not
+        # the page itself, which Scrapy's referer policy would put there.
+        result.headers.pop(b"Referer", None)
+        if referer := request.headers.get(b"Referer"):
+            result.headers[b"Referer"] = referer
+        return result
+
+
+class SnapshotCookiesMiddleware(CookiesMiddleware):
+    """Scrapy's CookiesMiddleware, judging public suffixes by the list tldextract ships.
+
+    Scrapy asks tldextract whether a cookie's domain (``.maoyan.com``) is a public
+    suffix; tldextract's default first downloads the public-suffix list, which offline
+    or in a sandbox stalls the crawl and logs two warnings. The list it ships is
+    enough to tell ``maoyan.com`` from ``com``.
+    """
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
+        self.split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
+
+    def _process_cookies(
+        self, cookies: Iterable[Cookie], *, jar: CookieJar, request: Request
+    ) -> None:
+        # Scrapy's own logic (2.19), with the offline suffix list.
+        hostname = urlparse_cached(request).hostname
+        if hostname is None:
+            return
+        request_domain = hostname.lower()
+        for cookie in cookies:
+            cookie_domain = cookie.domain.removeprefix(".")
+            if cookie_domain and not self.split_domain(cookie_domain).domain:
+                if cookie_domain != request_domain:
+                    continue  # a cookie for a public suffix: refused, as browsers do
+                cookie.domain = request_domain
+            jar.set_cookie_if_ok(cookie, request)
 
 
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -151,6 +237,8 @@ class BanDetectionMiddleware:
         self.cap = settings.getfloat("RETRY_BACKOFF_MAX")
         #: Bans in a row, whichever pages they hit; a good board page resets it.
         self.bans_in_a_row = 0
+        #: Board pages the site has served: a 403 before the first is a refusal.
+        self.pages_served = 0
         self.closing = False
 
     @classmethod
@@ -168,8 +256,12 @@ class BanDetectionMiddleware:
             location.decode("latin-1") if location else None,
         )
         if ban is None:
-            self.bans_in_a_row = 0
+            if 200 <= response.status < 300:
+                self.bans_in_a_row = 0
+                self.pages_served += 1
             return response
+        if response.status == 403 and not self.pages_served:
+            self._refuse(request, response)
         stats = self.crawler.stats
         stats.inc_value("ban/detected")
         stats.inc_value(f"ban/detected/{ban.kind}")
@@ -191,7 +283,6 @@ class BanDetectionMiddleware:
             retry.meta["ban_retry_times"] = request.meta.get("ban_retry_times", 0) + 1
             return retry
         if not self.closing:
-            self.closing = True
             stats.set_value("ban/reason", f"{ban.kind}: {ban.message}")
             logger.error(
                 "Banned by Maoyan: %s for %s, %d times in a row despite slowing down. Stopping the "
@@ -204,5 +295,37 @@ class BanDetectionMiddleware:
                 request.url,
                 attempt,
             )
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="banned"))
+            self._close("banned")
         raise BannedPage(f"Banned by Maoyan: {ban.message} ({request.url})")
+
+    def _refuse(self, request: Request, response: Response) -> None:
+        """A 403 before any board page was served: the site refuses this client.
+
+        Nothing was crawled yet, so it is no ban for crawling too fast, and backing
+        off for minutes would not change the answer: stop at once, and say what
+        the site looks at.
+        """
+        self.crawler.stats.inc_value("refused/403")
+        said = TOO_FREQUENT in response.text if isinstance(response, TextResponse) else False
+        if not self.closing:
+            user_agent = (request.headers.get(b"User-Agent") or b"").decode("latin-1")
+            logger.error(
+                "Refused by Maoyan: the first board page %s was answered 403 Forbidden before "
+                "the site served any page, so this is not a ban for crawling too fast. "
+                "Stopping the crawl (finish reason 'refused'). The site refuses this client "
+                "as it is: %sits User-Agent (%r: Maoyan refuses User-Agents that are not a "
+                "browser's; keep the default, or put yours in the form 'Mozilla/5.0 "
+                "(compatible; name/1.0; +contact)' in MAOYAN_USER_AGENT), or its network "
+                "(this IP address, region or proxy may be blocked: try another network). "
+                "Never forge a browser login.",
+                request.url,
+                "the page says 访问请求由于过于频繁而被禁止, so this address may still be "
+                "banned from an earlier crawl (wait some hours); or " if said else "",
+                user_agent,
+            )
+            self._close("refused")
+        raise RefusedClient(f"Refused by Maoyan: 403 Forbidden ({request.url})")
+
+    def _close(self, reason: str) -> None:
+        self.closing = True
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))

@@ -22,12 +22,25 @@ MAOYAN_BASE_URL = os.environ.get("MAOYAN_BASE_URL", "https://www.maoyan.com")
 MAOYAN_COOKIE = os.environ.get("MAOYAN_COOKIE", "")
 
 # --- Who we are -------------------------------------------------------------------
-# Honest by default: say what we are. Set MAOYAN_USER_AGENT to your own string
-# (with a contact) if you run the crawler on a schedule.
+# Honest, in the form well-behaved crawlers use ("Mozilla/5.0 (compatible; Googlebot/2.1;
+# +http://www.google.com/bot.html)"): since 2026 Maoyan refuses (403) any User-Agent
+# without "Mozilla/5.0", and this form passes that check while saying plainly that
+# we are a crawler, which one, and how to reach whoever runs it. MAOYAN_CONTACT (an
+# e-mail address or a URL) fills in the last part; MAOYAN_USER_AGENT replaces it all.
+CRAWLER_NAME = "maoyan-board-crawler/1.1"
+MAOYAN_CONTACT = os.environ.get("MAOYAN_CONTACT", "")
 USER_AGENT = os.environ.get(
     "MAOYAN_USER_AGENT",
-    "maoyan-board-crawler/1.0 (Scrapy; polite: one request at a time, robots.txt obeyed)",
+    f"Mozilla/5.0 (compatible; {CRAWLER_NAME}; "
+    f"+{MAOYAN_CONTACT or 'operator: set MAOYAN_CONTACT'})",
 )
+# What a browser sends when a person opens a page: Maoyan serves Chinese pages, and
+# a request without Accept or Accept-Language looks like no browser at all. The spider
+# adds a same-site Referer from the second page on, as following the pager would.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8",
+}
 # robots.txt is the site's word on what crawlers may fetch; we obey it.
 ROBOTSTXT_OBEY = True
 
@@ -64,6 +77,12 @@ MAOYAN_BAN_BACKOFF = 30.0
 # When this many board pages in a row cannot even connect (after their retries), the
 # site is unreachable: stop with finish reason "unreachable" instead of trying the rest.
 MAOYAN_UNREACHABLE_PAGES = 2
+# A first visit is redirected to the same URL to set Maoyan's uuid cookie (followed
+# once). A page still redirecting to itself after this many hops fails with a reason.
+MAOYAN_SELF_REDIRECT_TIMES = 2
+# A board whose update date is older than this many days is named in the log: its
+# numbers are history, not today's (北美票房榜 has not been updated since 2018).
+MAOYAN_STALE_BOARD_DAYS = 31
 
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's, with a fix so no request slips past a robots.txt still being fetched.
@@ -71,6 +90,13 @@ DOWNLOADER_MIDDLEWARES = {
     "maoyan.middlewares.SharedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "maoyan.middlewares.BackoffRetryMiddleware": 550,
+    # Scrapy's, also following the first-visit redirect to the same URL (which the
+    # duplicate filter would drop), a bounded number of times.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "maoyan.middlewares.SameUrlRedirectMiddleware": 600,
+    # Scrapy's, without downloading the public-suffix list (offline it stalls and warns).
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "maoyan.middlewares.SnapshotCookiesMiddleware": 700,
     # Above RedirectMiddleware (600), to see the 302 to the verification page, and
     # above HttpCacheMiddleware (900), so a ban is never cached.
     "maoyan.middlewares.BanDetectionMiddleware": 950,

@@ -8,12 +8,29 @@ release times without a region, an entry sometimes without a release time or sco
 from __future__ import annotations
 
 import hashlib
+import random
+import re
 from html import escape
 
 from standin.films import Film
 
 PAGE_SIZE = 10
 BOARD_NAMES = {4: "TOP100榜", 7: "热映口碑榜", 6: "最受期待榜", 1: "国内票房榜", 2: "北美票房榜"}
+#: Each board's rule, as its page states it under the date.
+BOARD_RULES = {
+    4: "榜单规则：将猫眼电影库中的经典影片，按照评分和评分人数从高到低综合排序取前100名，每天上午10点更新。",
+    7: "榜单规则：将昨日国内热映的影片，按照评分从高到低排列取前10名，每天上午10点更新。相关数据来源于“猫眼专业版”及“猫眼电影库”。",
+    6: "榜单规则：将昨日国内待映的影片，按照之前30天的想看数增量从高到低排列，取前50名，每天上午10点更新。相关数据来源于“猫眼电影库”。",
+    1: "榜单规则：将昨日国内热映的影片，按照实时票房从高到低排列取前10名，每天上午10点更新。相关数据来源于“猫眼专业版”。",
+    2: "榜单规则：将北美地区热映的影片，按照上周末票房从高到低排列取前10名，每周一更新。相关数据来源于猫眼获取的北美票房数据。",
+}
+#: Where a board shows its two numbers: (block class, [(p class, label, film field)]).
+NUMBER_BLOCKS = {
+    6: ("wish", [("month-wish", "本月新增想看：", "wish_month"), ("total-wish", "总想看：", "wish_total")]),
+    1: ("boxoffice", [("realtime", "实时票房: ", "box_office_realtime"), ("total-boxoffice", "总票房: ", "box_office_total")]),
+    2: ("boxoffice", [("realtime", "周末票房: ", "box_office_realtime"), ("total-boxoffice", "总票房: ", "box_office_total")]),
+}
+NUMBER_AND_UNIT = re.compile(r"^([\d.]+)(.*)$")
 PLACEHOLDER = "//s3plus.meituan.net/v1/mss_e2821d7f0cfe4ac1bf9202ecf9590e67/cdn-prod/file:5788b470/image/loading_2.e3d934bf.png"
 
 
@@ -21,6 +38,59 @@ def poster_url(movie_id: int) -> str:
     """The film's poster URL, in the current CDN form with its resize suffix."""
     digest = hashlib.sha1(str(movie_id).encode()).hexdigest()
     return f"https://p0.pipi.cn/mmdb/{digest}.jpg?imageView2/1/w/160/h/220"
+
+
+def font_glyphs(version: int) -> dict[str, str]:
+    """Digit -> the private-use character the web font of ``version`` draws it with.
+
+    The real site's font (``vfile.meituan.net/colorstone/<hash>.woff``) changes over
+    time, and with it which character draws which digit; the stand-in's too.
+    """
+    codepoints = random.Random(version).sample(range(0xE000, 0xF8FF), 10)
+    return {str(digit): chr(code) for digit, code in enumerate(codepoints)}
+
+
+def font_face(version: int) -> str:
+    """The page's ``@font-face`` for its digit font, as the real pages declare it."""
+    digest = hashlib.sha1(f"stonefont-{version}".encode()).hexdigest()
+    return f"""\
+  <style>
+    @font-face {{
+      font-family: stonefont;
+      src: url('//vfile.meituan.net/colorstone/{digest[:36]}.eot');
+      src: url('//vfile.meituan.net/colorstone/{digest[:36]}.eot?#iefix') format('embedded-opentype'),
+           url('//vfile.meituan.net/colorstone/{digest[4:40]}.woff') format('woff');
+    }}
+
+    .stonefont {{
+      font-family: stonefont;
+    }}
+  </style>
+"""
+
+
+def _digits(number: str, glyphs: dict[str, str] | None) -> str:
+    """The number inside ``span.stonefont``: as HTML character references of the
+    font's glyphs (what the real page's source holds), or plain when there is no font."""
+    if glyphs is None:
+        return number
+    return "".join(f"&#x{ord(glyphs[c]):x};" if c in glyphs else c for c in number)
+
+
+def _numbers(board_id: int, film: Film, glyphs: dict[str, str] | None) -> str:
+    block, parts = NUMBER_BLOCKS[board_id]
+    paragraphs = []
+    for css, label, name in parts:
+        number, unit = NUMBER_AND_UNIT.match(getattr(film, name) or "").groups()
+        paragraphs.append(
+            f'<p class="{css}">\n                {label}<span><span class="stonefont">'
+            f"{_digits(number, glyphs)}</span></span>{unit}\n            </p>"
+        )
+    return (
+        f'<div class="movie-item-number {block}">\n            '
+        + "\n            ".join(paragraphs)
+        + "\n            </div>"
+    )
 
 
 def _score(score: str | None) -> str:
@@ -34,7 +104,9 @@ def _score(score: str | None) -> str:
     )
 
 
-def render_entry(rank: int, film: Film) -> str:
+def render_entry(
+    rank: int, film: Film, board_id: int = 4, glyphs: dict[str, str] | None = None
+) -> str:
     title = escape(film.title)
     star = (
         f'<p class="star">\n              主演：{escape(film.stars)}\n            </p>'
@@ -42,6 +114,13 @@ def render_entry(rank: int, film: Film) -> str:
         else ""
     )
     release = f'<p class="releasetime">上映时间：{escape(film.release)}</p>' if film.release else ""
+    if board_id in NUMBER_BLOCKS:
+        numbers = _numbers(board_id, film, glyphs)
+    else:
+        numbers = (
+            '<div class="movie-item-number score-num">\n'
+            f"            {_score(film.score)}\n            </div>"
+        )
     return f"""\
       <dd>
         <i class="board-index board-index-{rank}">{rank}</i>
@@ -73,16 +152,14 @@ def render_entry(rank: int, film: Film) -> str:
               {star}
               {release}
             </div>
-            <div class="movie-item-number score-num">
-            {_score(film.score)}
-            </div>
+            {numbers}
           </div>
         </div>
       </dd>
 """
 
 
-def render_broken_entry(rank: int, film: Film) -> str:
+def render_broken_entry(rank: int, film: Film, *_: object) -> str:
     """An entry as a half-rendered page shows it: no film link, no title."""
     return f"""\
       <dd>
@@ -141,15 +218,22 @@ def render_board_page(
     *,
     paged: bool = True,
     broken_ranks: frozenset[int] = frozenset(),
+    font_version: int | None = 1,
 ) -> str:
-    """One board page: the films from ``offset``, ranked from ``offset + 1``."""
+    """One board page: the films from ``offset``, ranked from ``offset + 1``.
+
+    Boards 6, 1 and 2 draw their numbers' digits with a web font when
+    ``font_version`` is given (today's site); ``None`` shows them as plain text.
+    """
     name = BOARD_NAMES.get(board_id, "榜单")
     shown = films[offset : offset + PAGE_SIZE] if paged else films[:PAGE_SIZE]
+    glyphs = font_glyphs(font_version) if font_version is not None else None
     entries = []
     for index, film in enumerate(shown):
         rank = offset + index + 1
         render = render_broken_entry if rank in broken_ranks else render_entry
-        entries.append(render(rank, film))
+        entries.append(render(rank, film, board_id, glyphs))
+    style = font_face(font_version) if font_version is not None else ""
     pager = _pager(offset, len(films)) if paged else ""
     return f"""\
 <!DOCTYPE html>
@@ -157,7 +241,7 @@ def render_board_page(
 <head>
   <meta charset="utf-8">
   <title>{name} - 猫眼电影 - 一网打尽好电影</title>
-</head>
+{style}</head>
 <body>
 <div class="header"><a href="/" class="logo"></a></div>
 <div class="subnav"><ul class="navbar"><li><a data-act="subnav-click" class="active"
@@ -170,7 +254,7 @@ def render_board_page(
     <div class="wrapper">
       <div class="main">
         <p class="update-time">{board_date}<span class="has-fresh-text">已更新</span></p>
-        <p class="board-content">榜单规则：将猫眼电影库中的经典影片，按照评分和评分人数从高到低综合排序取前100名，每天上午10点更新。</p>
+        <p class="board-content">{BOARD_RULES.get(board_id, "")}</p>
         <dl class="board-wrapper">
 {"".join(entries)}        </dl>
       </div>
@@ -199,6 +283,18 @@ def render_verify_page(request_code: str) -> str:
 </html>
 """
 
+
+#: What the site answers a client it refuses outright (a User-Agent that is not a
+#: browser's): a bare 403, without the "too frequent" text of a ban.
+REFUSED_PAGE = """\
+<html>
+<head><title>403 Forbidden</title></head>
+<body>
+<center><h1>403 Forbidden</h1></center>
+<hr><center>Tengine</center>
+</body>
+</html>
+"""
 
 BANNED_PAGE = """\
 <!DOCTYPE html>

@@ -1,22 +1,35 @@
 """A local stand-in of maoyan.com's board pages, for tests, the demo and benchmarks.
 
-It binds 127.0.0.1 only and can misbehave the ways the real site does -- a ban after
-some pages (a verification redirect, a 403, or a page without the board), flaky
-answers (503s and cut connections), a robots.txt that forbids the boards, broken
-entries, a missing page -- so the crawler's reactions can be tested for real.
+It binds 127.0.0.1 only. By default it behaves like the real site of 2026: a
+``User-Agent`` that is not a browser's is refused with a 403, a first visit without
+the ``uuid`` cookie is redirected to the very same URL with the cookie set, and the
+numbers of boards 6, 1 and 2 are drawn with a web font. Each of these can be
+switched off to get the site of 2019-2021. It can also misbehave the ways the real
+site does -- a ban after some pages (a verification redirect, a 403, or a page
+without the board), flaky answers (503s and cut connections), a robots.txt that
+forbids the boards, broken entries, a missing page, a page that redirects to itself
+forever -- so the crawler's reactions can be tested for real.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import threading
+from http.cookies import SimpleCookie
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from standin.films import BOARDS, PAGED_BOARDS, synthetic_films
-from standin.pages import BANNED_PAGE, PAGE_SIZE, render_board_page, render_verify_page
+from standin.films import BOARDS, PAGED_BOARDS, STALE_BOARD_DATES, synthetic_films
+from standin.pages import (
+    BANNED_PAGE,
+    PAGE_SIZE,
+    REFUSED_PAGE,
+    render_board_page,
+    render_verify_page,
+)
 
 BOARD_PATH = re.compile(r"^/board/(\d+)/?$")
 BAN_KINDS = ("verify", "403", "blank")
@@ -24,9 +37,19 @@ BAN_KINDS = ("verify", "403", "blank")
 
 @dataclass
 class Behaviour:
-    """How the stand-in answers; the defaults are a healthy site."""
+    """How the stand-in answers; the defaults are today's healthy site."""
 
     board_date: str = "2026-11-23"
+    #: Refuse (403) board requests whose User-Agent does not contain ``Mozilla/5.0``.
+    browser_ua_only: bool = True
+    #: Answer a board request without the ``uuid`` cookie with a 302 to the same URL
+    #: that sets the cookie.
+    cookie_handshake: bool = True
+    #: Draw the digits of boards 6, 1 and 2 with this version of the web font
+    #: (private-use characters); ``None`` shows them as plain text (the site of old).
+    font_version: int | None = 1
+    #: Offsets whose board page always redirects to itself, cookie or not.
+    self_redirect_offsets: frozenset[int] = frozenset()
     #: Board pages answered normally before every later one is a ban.
     ban_after: int | None = None
     #: ``verify``: 302 to the verification centre; ``403``: the "too frequent" page;
@@ -158,6 +181,13 @@ class StandinSite:
     def _answer_board(self, handler: BaseHTTPRequestHandler, board_id: int, offset: int) -> None:
         behaviour = self.behaviour
         self.log.add_headers(dict(handler.headers.items()))
+        if behaviour.browser_ua_only and "Mozilla/5.0" not in handler.headers.get("User-Agent", ""):
+            return self._send(handler, 403, REFUSED_PAGE)
+        cookies = SimpleCookie(handler.headers.get("Cookie", ""))
+        if offset in behaviour.self_redirect_offsets or (
+            behaviour.cookie_handshake and "uuid" not in cookies
+        ):
+            return self._send_to_itself(handler)
         with self._lock:
             attempt = self._attempts.get(handler.path, 0)
             self._attempts[handler.path] = attempt + 1
@@ -183,11 +213,22 @@ class StandinSite:
                 board_id,
                 offset,
                 films,
-                behaviour.board_date,
+                STALE_BOARD_DATES.get(board_id, behaviour.board_date),
                 paged=board_id in PAGED_BOARDS,
                 broken_ranks=behaviour.broken_ranks,
+                font_version=behaviour.font_version,
             ).encode("utf-8")
         return self._send(handler, 200, page)
+
+    def _send_to_itself(self, handler: BaseHTTPRequestHandler) -> None:
+        """The first-visit handshake: 302 to the very URL asked for, setting ``uuid``."""
+        with self._lock:
+            visitor = hashlib.sha1(f"visitor-{len(self.log.entries)}".encode()).hexdigest()
+        headers = {
+            "Location": f"{self.url}{handler.path}",
+            "Set-Cookie": f"uuid={visitor.upper()}; Path=/; Max-Age=31536000",
+        }
+        return self._send(handler, 302, "", headers=headers)
 
     def _send_ban(self, handler: BaseHTTPRequestHandler) -> None:
         kind = self.behaviour.ban_kind

@@ -5,8 +5,9 @@ pace is set in settings; bans are caught by :mod:`maoyan.middlewares`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -21,7 +22,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
-from maoyan.extract import parse_board_page
+from maoyan.extract import NUMBER_FIELDS, BoardPage, parse_board_page
 from maoyan.items import BoardEntry
 from maoyan.middlewares import BOARD_PAGE, BannedPage
 
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 TOP100 = 4
 PAGE_SIZE = 10
 TOP100_SIZE = 100
+#: How many films each board holds when whole (TOP100's follows the ``pages`` argument).
+BOARD_SIZES = {7: 10, 6: 50, 1: 10, 2: 10}
 #: Failures that mean the site cannot be reached at all, not that a page is bad.
 UNREACHABLE = (
     CannotResolveHostError,
@@ -69,7 +72,9 @@ class BoardSpider(scrapy.Spider):
 
     TOP100 is walked over all ten offsets 0-90 whatever an earlier page held, so one
     broken page costs ten films, not the rest of the board. Other boards follow their
-    pager; a board without one is a single page.
+    pager (board 6: five pages, 50 films); a board without one is a single page.
+    Every page after the first carries the page before it as its Referer, as a
+    reader following the pager would send.
     """
 
     name = "board"
@@ -78,6 +83,9 @@ class BoardSpider(scrapy.Spider):
     #: Board pages in a row that cannot connect before the crawl stops as unreachable;
     #: the MAOYAN_UNREACHABLE_PAGES setting overrides it.
     unreachable_limit = 2
+    #: A board dated more than this many days ago is named in the log as not updated;
+    #: the MAOYAN_STALE_BOARD_DAYS setting overrides it.
+    stale_after_days = 31
 
     def __init__(
         self,
@@ -94,10 +102,15 @@ class BoardSpider(scrapy.Spider):
             raise ValueError(
                 f"board and pages must be whole numbers, e.g. board=4, not {board!r}, {pages!r}"
             ) from None
-        #: How many films the board should have; grows as pagers reveal pages.
-        self.expected_films = self.pages * PAGE_SIZE if self.board_id == TOP100 else 0
+        #: How many films the board should have (more if its pages show more ranks).
+        self.expected_films = (
+            self.pages * PAGE_SIZE if self.board_id == TOP100 else BOARD_SIZES.get(self.board_id, 0)
+        )
         self.cookies: dict[str, str] = {}
         self.unreachable_in_a_row = 0
+        #: Numbers the pages draw with a web font, by feed field.
+        self.numbers_hidden: Counter[str] = Counter()
+        self.board_date_checked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -107,18 +120,24 @@ class BoardSpider(scrapy.Spider):
         spider.unreachable_limit = crawler.settings.getint(
             "MAOYAN_UNREACHABLE_PAGES", cls.unreachable_limit
         )
+        spider.stale_after_days = crawler.settings.getint(
+            "MAOYAN_STALE_BOARD_DAYS", cls.stale_after_days
+        )
         return spider
 
     def board_url(self, offset: int) -> str:
         return f"{self.base_url}/board/{self.board_id}?offset={offset}"
 
-    def page_request(self, url: str, priority: int = 0) -> scrapy.Request:
+    def page_request(
+        self, url: str, priority: int = 0, referer: str | None = None
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse,
             errback=self.page_failed,
             cookies=self.cookies,
             priority=priority,
+            headers={"Referer": referer} if referer else None,
             meta={BOARD_PAGE: True},
         )
 
@@ -126,7 +145,8 @@ class BoardSpider(scrapy.Spider):
         if self.board_id == TOP100:
             for offset in range(0, self.pages * PAGE_SIZE, PAGE_SIZE):
                 # Earlier pages first: with one request at a time the feed is in rank order.
-                yield self.page_request(self.board_url(offset), priority=-offset)
+                referer = self.board_url(offset - PAGE_SIZE) if offset else None
+                yield self.page_request(self.board_url(offset), -offset, referer)
         else:
             yield self.page_request(self.board_url(0))
 
@@ -137,12 +157,54 @@ class BoardSpider(scrapy.Spider):
         self.crawler.stats.inc_value("board/pages_parsed")
         if not page.entries:
             self.logger.warning("Board page %s shows a board with no films", response.url)
+        self.note_hidden_numbers(page)
+        self.check_board_date(page)
         for entry in page.entries:
             if entry["rank"] is not None:
                 self.expected_films = max(self.expected_films, entry["rank"])
             yield BoardEntry(**entry, crawled_at=crawled_at)
         if self.board_id != TOP100 and page.next_url:
-            yield self.page_request(page.next_url)
+            yield self.page_request(page.next_url, referer=response.url)
+
+    def note_hidden_numbers(self, page: BoardPage) -> None:
+        for _, name in page.numbers_hidden:
+            self.numbers_hidden[name] += 1
+        if page.numbers_hidden:
+            self.crawler.stats.inc_value("board/numbers_hidden", len(page.numbers_hidden))
+
+    def check_board_date(self, page: BoardPage) -> None:
+        """Name a board whose date is long past, once: its numbers are not today's."""
+        if self.board_date_checked or not page.board_date:
+            return
+        self.board_date_checked = True
+        try:
+            age = (datetime.now(UTC).date() - date.fromisoformat(page.board_date)).days
+        except ValueError:  # a date-shaped text that is no date
+            return
+        if age > self.stale_after_days:
+            self.crawler.stats.set_value("board/days_since_update", age)
+            self.logger.warning(
+                "Board %d was last updated on %s, %d days ago: Maoyan no longer updates it, "
+                "so its films and numbers are those of that date, not today's.",
+                self.board_id,
+                page.board_date,
+                age,
+            )
+
+    def closed(self, reason: str) -> None:
+        if not self.numbers_hidden:
+            return
+        fields = [name for name in NUMBER_FIELDS if name in self.numbers_hidden]
+        self.logger.warning(
+            "%d number(s) of board %d could not be read (%s): the page draws their digits "
+            "with a web font (span.stonefont), so its text does not hold them. They are null "
+            "in the feed; the entries are kept. This project does not decode the font (it is "
+            "the site's protection of these numbers). Maoyan's mobile pages show them as plain "
+            "text; a mobile source for this crawler is planned.",
+            self.numbers_hidden.total(),
+            self.board_id,
+            ", ".join(f"{name} x{self.numbers_hidden[name]}" for name in fields),
+        )
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
