@@ -320,7 +320,9 @@ class BanDetectionMiddleware:
                 "Never forge a browser login.",
                 request.url,
                 "the page says 访问请求由于过于频繁而被禁止, so this address may still be "
-                "banned from an earlier crawl (wait some hours); or " if said else "",
+                "banned from an earlier crawl (wait some hours); or "
+                if said
+                else "",
                 user_agent,
             )
             self._close("refused")

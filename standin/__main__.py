@@ -1,7 +1,12 @@
 """``python -m standin``: serve the stand-in site, or run the offline demo against it.
 
     python -m standin serve --port 8000 [--ban-after 3 --ban-kind verify] [--flaky]
+                            [--site-of-old | --no-ua-check --no-cookie-handshake --plain-digits]
     python -m standin demo [--out demo-output]
+
+The stand-in behaves like today's site (2026) unless told otherwise: it refuses
+User-Agents that are not a browser's, sets its uuid cookie with a redirect to the
+same URL, and draws the numbers of boards 6, 1 and 2 with a web font.
 
 The demo starts the stand-in on a free port of 127.0.0.1, runs the real
 ``scrapy crawl board`` against it with the project's polite defaults, then the
@@ -24,7 +29,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def serve(args: argparse.Namespace) -> int:
+    old = args.site_of_old
     behaviour = Behaviour(
+        browser_ua_only=not (old or args.no_ua_check),
+        cookie_handshake=not (old or args.no_cookie_handshake),
+        font_version=None if old or args.plain_digits else 1,
         ban_after=args.ban_after,
         ban_kind=args.ban_kind,
         flaky=args.flaky,
@@ -33,6 +42,7 @@ def serve(args: argparse.Namespace) -> int:
     )
     site = StandinSite(behaviour, port=args.port)
     print(f"Stand-in Maoyan at {site.url}/board/4 -- Ctrl-C to stop", flush=True)
+    print(f"Behaving as: {behaviour}", flush=True)
     print(f"Crawl it: scrapy crawl board -O out.jsonl -s MAOYAN_BASE_URL={site.url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         site.serve_forever()
@@ -76,6 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--ban-kind", choices=BAN_KINDS, default="verify")
     serve_cmd.add_argument("--flaky", action="store_true", help="503s and cut connections")
     serve_cmd.add_argument("--robots-disallow", action="store_true")
+    serve_cmd.add_argument(
+        "--no-ua-check", action="store_true", help="serve any User-Agent, browser or not"
+    )
+    serve_cmd.add_argument(
+        "--no-cookie-handshake", action="store_true", help="no first-visit redirect to set uuid"
+    )
+    serve_cmd.add_argument(
+        "--plain-digits", action="store_true", help="numbers of boards 6/1/2 as plain text"
+    )
+    serve_cmd.add_argument(
+        "--site-of-old", action="store_true", help="the site of 2019-2021: all three of the above"
+    )
     serve_cmd.add_argument(
         "--top100-size", type=int, default=100, help="films on board 4 (10 a page)"
     )

@@ -23,8 +23,17 @@ def feed_record(
     board_id: int = 4,
     board_date: str = "2026-11-23",
     base_url: str = BASE_URL,
+    numbers_hidden: bool = False,
 ) -> dict:
-    """The feed line a crawl of ``base_url`` writes for ``film`` at ``rank``."""
+    """The feed line a crawl of ``base_url`` writes for ``film`` at ``rank``.
+
+    ``numbers_hidden``: the page drew the board's numbers with its web font, so the
+    crawl could not read them (null), as on today's site.
+    """
+
+    def number(text: str | None) -> str | None:
+        return None if numbers_hidden else text
+
     return {
         "board_id": board_id,
         "rank": rank,
@@ -33,6 +42,10 @@ def feed_record(
         "stars": film.stars,
         "release": film.release,
         "score": film.score,
+        "box_office_realtime": number(film.box_office_realtime),
+        "box_office_total": number(film.box_office_total),
+        "wish_month": number(film.wish_month),
+        "wish_total": number(film.wish_total),
         "poster_url": poster_url(film.movie_id),
         "detail_url": f"{base_url}/films/{film.movie_id}",
         "board_date": board_date,

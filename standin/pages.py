@@ -26,9 +26,24 @@ BOARD_RULES = {
 }
 #: Where a board shows its two numbers: (block class, [(p class, label, film field)]).
 NUMBER_BLOCKS = {
-    6: ("wish", [("month-wish", "本月新增想看：", "wish_month"), ("total-wish", "总想看：", "wish_total")]),
-    1: ("boxoffice", [("realtime", "实时票房: ", "box_office_realtime"), ("total-boxoffice", "总票房: ", "box_office_total")]),
-    2: ("boxoffice", [("realtime", "周末票房: ", "box_office_realtime"), ("total-boxoffice", "总票房: ", "box_office_total")]),
+    6: (
+        "wish",
+        [("month-wish", "本月新增想看：", "wish_month"), ("total-wish", "总想看：", "wish_total")],
+    ),
+    1: (
+        "boxoffice",
+        [
+            ("realtime", "实时票房: ", "box_office_realtime"),
+            ("total-boxoffice", "总票房: ", "box_office_total"),
+        ],
+    ),
+    2: (
+        "boxoffice",
+        [
+            ("realtime", "周末票房: ", "box_office_realtime"),
+            ("total-boxoffice", "总票房: ", "box_office_total"),
+        ],
+    ),
 }
 NUMBER_AND_UNIT = re.compile(r"^([\d.]+)(.*)$")
 PLACEHOLDER = "//s3plus.meituan.net/v1/mss_e2821d7f0cfe4ac1bf9202ecf9590e67/cdn-prod/file:5788b470/image/loading_2.e3d934bf.png"

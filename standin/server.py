@@ -17,8 +17,8 @@ import hashlib
 import re
 import socket
 import threading
-from http.cookies import SimpleCookie
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 

@@ -8,18 +8,26 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 from standin.feeds import feed_record
-from standin.films import BOARDS
+from standin.films import BOARDS, STALE_BOARD_DATES
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+HANDSHAKE = 302  # the first-visit redirect to the same URL that sets the uuid cookie
 
 
 def expected_entries(
-    site_url: str, board_id: int = 4, board_date: str = "2026-11-23"
+    site_url: str, board_id: int = 4, board_date: str = "2026-11-23", numbers_hidden: bool = True
 ) -> list[dict]:
-    """What the feed must hold for a board the stand-in serves: every field but crawled_at."""
+    """What the feed must hold for a board the stand-in serves: every field but crawled_at.
+
+    ``numbers_hidden``: the site drew the numbers with its web font (today's default).
+    """
+    board_date = STALE_BOARD_DATES.get(board_id, board_date)
     films = enumerate(BOARDS[board_id], start=1)
     return without_time(
-        [feed_record(film, rank, "", board_id, board_date, site_url) for rank, film in films]
+        [
+            feed_record(film, rank, "", board_id, board_date, site_url, numbers_hidden)
+            for rank, film in films
+        ]
     )
 
 
@@ -40,16 +48,23 @@ def test_full_board(standin, crawl) -> None:
     # Every field of the contract, in order, on every line.
     assert list(result.items[0]) == [
         "board_id", "rank", "movie_id", "title", "stars", "release", "score",
+        "box_office_realtime", "box_office_total", "wish_month", "wish_total",
         "poster_url", "detail_url", "board_date", "page_url", "crawled_at",
     ]  # fmt: skip
     assert "Board complete: all 100 films collected." in result.log
     assert result.log_lines("ERROR") == []
+    # No warning at all: none about fetching the public-suffix list offline either.
     assert result.log_lines("WARNING") == []
-    assert "Deprecat" not in result.log
-    # robots.txt asked first, then each page exactly once, one at a time.
-    requested = [path for path, _ in site.log.snapshot()]
-    assert requested[0] == "/robots.txt"
-    assert requested[1:] == [f"/board/4?offset={offset}" for offset in range(0, 100, 10)]
+    assert "tldextract" not in result.log and "Deprecat" not in result.log
+    # robots.txt asked first; the first page answered the cookie handshake, followed
+    # once; then each page exactly once, one at a time.
+    pages = [f"/board/4?offset={offset}" for offset in range(0, 100, 10)]
+    assert site.log.snapshot() == [
+        ("/robots.txt", 200),
+        (pages[0], HANDSHAKE),
+        *((page, 200) for page in pages),
+    ]
+    assert "'redirect/same_url': 1" in result.log
 
 
 def test_feed_is_utf8_without_escapes(standin, crawl, tmp_path) -> None:
@@ -66,9 +81,9 @@ def check_banned(result, site, good_pages: int) -> None:
     assert "'finish_reason': 'banned'" in result.log
     errors = result.log_lines("ERROR")
     assert any("Banned by Maoyan" in line and "MAOYAN_COOKIE" in line for line in errors)
-    board = site.board_requests()
-    first_ban = next(i for i, (_, status) in enumerate(board) if i >= good_pages)
-    after_ban = board[first_ban:]
+    handshake, *board = site.board_requests()
+    assert handshake == ("/board/4?offset=0", HANDSHAKE)
+    after_ban = board[good_pages:]
     # The banned page and its two slower retries, nothing else.
     assert len(after_ban) == 3, after_ban
     assert {path for path, _ in after_ban} == {f"/board/4?offset={good_pages * 10}"}
@@ -78,7 +93,7 @@ def test_verification_redirect_stops_the_crawl(standin, crawl) -> None:
     site = standin(ban_after=3, ban_kind="verify")
     result = crawl(site.url)
     check_banned(result, site, good_pages=3)
-    assert all(status == 302 for _, status in site.board_requests()[3:])
+    assert all(status == 302 for _, status in site.board_requests()[4:])
     # The verification page is never fetched, let alone solved.
     assert not any(path.startswith("/verify") for path, _ in site.log.snapshot())
 
@@ -143,37 +158,112 @@ def test_board_without_pager_is_one_page(standin, crawl) -> None:
     result = crawl(site.url, "-a", "board=7")
     assert result.returncode == 0, result.log
     assert without_time(result.items) == expected_entries(site.url, board_id=7)
+    assert result.log_lines("WARNING") == []
 
 
-def test_other_boards_follow_their_pager(standin, crawl) -> None:
+def test_wish_board_follows_its_pager_and_says_its_numbers_are_hidden(standin, crawl) -> None:
     site = standin()
     result = crawl(site.url, "-a", "board=6")
     assert result.returncode == 0, result.log
     assert without_time(result.items) == expected_entries(site.url, board_id=6)
-    assert [p for p, _ in site.board_requests()] == [
-        "/board/6?offset=0", "/board/6?offset=10", "/board/6?offset=20",
-    ]  # fmt: skip
+    assert all(item["wish_month"] is None and item["wish_total"] is None for item in result.items)
+    pages = [f"/board/6?offset={offset}" for offset in range(0, 50, 10)]
+    assert [path for path, _ in site.board_requests()] == [pages[0], *pages]
+    assert "Board complete: all 50 films collected." in result.log
+    assert "'board/numbers_hidden': 100" in result.log
+    # One line for the whole crawl says what could not be read, and why.
+    (warning,) = result.log_lines("WARNING")
+    assert "100 number(s) of board 6 could not be read (wish_month x50, wish_total x50)" in warning
+    assert "web font" in warning and "mobile" in warning
+    # The pager was followed as a reader would: each page names the one before it.
+    referers = [headers.get("Referer") for headers in site.log.headers]
+    assert referers == [None, None, *(f"{site.url}{page}" for page in pages[:-1])]
+
+
+def test_box_office_boards_keep_their_films(standin, crawl) -> None:
+    site = standin()
+    result = crawl(site.url, "-a", "board=1")
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_entries(site.url, board_id=1)
+    assert "(box_office_realtime x10, box_office_total x10)" in result.log
+
+
+def test_a_board_not_updated_for_years_is_named(standin, crawl) -> None:
+    site = standin()
+    result = crawl(site.url, "-a", "board=2")
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_entries(site.url, board_id=2)
+    assert {item["board_date"] for item in result.items} == {"2018-07-16"}
+    stale = [line for line in result.log_lines("WARNING") if "last updated on" in line]
+    assert len(stale) == 1 and "Board 2 was last updated on 2018-07-16" in stale[0]
+
+
+def test_the_site_of_old_shows_its_numbers(standin, crawl) -> None:
+    """Without the web font (and without today's gatekeeping) the numbers are read as shown."""
+    site = standin(browser_ua_only=False, cookie_handshake=False, font_version=None)
+    for board in (6, 1, 2):
+        result = crawl(site.url, "-a", f"board={board}")
+        assert result.returncode == 0, result.log
+        expected = expected_entries(site.url, board_id=board, numbers_hidden=False)
+        assert without_time(result.items) == expected
+        assert "numbers_hidden" not in result.log
+    first = expected_entries(site.url, board_id=1, numbers_hidden=False)[0]
+    assert (first["box_office_realtime"], first["box_office_total"]) == ("2301.42万", "14.52亿")
 
 
 def test_user_agent_and_cookie_come_from_the_environment(standin, crawl) -> None:
     site = standin()
-    env = {
-        "MAOYAN_USER_AGENT": "my-crawler/2.0 (me@example.org)",
-        "MAOYAN_COOKIE": "uuid=abc; _lxsdk=1",
-    }
+    user_agent = "Mozilla/5.0 (compatible; my-crawler/2.0; +mailto:me@example.org)"
+    env = {"MAOYAN_USER_AGENT": user_agent, "MAOYAN_COOKIE": "uuid=abc; _lxsdk=1"}
     result = crawl(site.url, env=env)
     assert result.returncode == 0, result.log
+    # The uuid cookie is there from the start: no handshake.
     assert len(site.log.headers) == 10
     for headers in site.log.headers:
-        assert headers["User-Agent"] == "my-crawler/2.0 (me@example.org)"
+        assert headers["User-Agent"] == user_agent
         assert sorted(headers["Cookie"].split("; ")) == ["_lxsdk=1", "uuid=abc"]
 
 
-def test_default_user_agent_is_honest(standin, crawl) -> None:
+def test_default_identity_is_honest_and_browser_shaped(standin, crawl) -> None:
     site = standin()
-    assert crawl(site.url, "-a", "board=7").returncode == 0
-    assert site.log.headers[0]["User-Agent"].startswith("maoyan-board-crawler/")
-    assert "Cookie" not in site.log.headers[0]
+    env = {"MAOYAN_CONTACT": "mailto:ops@example.org"}
+    assert crawl(site.url, "-a", "board=7", env=env).returncode == 0
+    first, followed = site.log.headers
+    assert first["User-Agent"] == (
+        "Mozilla/5.0 (compatible; maoyan-board-crawler/1.1; +mailto:ops@example.org)"
+    )
+    assert first["Accept"].startswith("text/html")
+    assert first["Accept-Language"].startswith("zh-CN")
+    assert "Cookie" not in first and "Referer" not in first
+    # The handshake is followed with the cookie the site set, and no made-up Referer.
+    assert followed["Cookie"].startswith("uuid=") and "Referer" not in followed
+
+
+def test_a_client_refused_from_the_start_is_told_so(standin, crawl) -> None:
+    site = standin()
+    result = crawl(site.url, env={"MAOYAN_USER_AGENT": "my-crawler/2.0 (me@example.org)"})
+    assert result.returncode == 1
+    assert result.items == []
+    assert "Spider closed (refused)" in result.log
+    refused = [line for line in result.log_lines("ERROR") if "Refused by Maoyan" in line]
+    assert len(refused) == 1
+    assert "my-crawler/2.0 (me@example.org)" in refused[0] and "MAOYAN_USER_AGENT" in refused[0]
+    # Not a ban: no back-off, no advice to wait for hours.
+    assert "Banned" not in result.log and "backing off" not in result.log
+    assert site.board_requests() == [("/board/4?offset=0", 403)]
+
+
+def test_a_page_that_redirects_to_itself_forever_fails_with_its_reason(standin, crawl) -> None:
+    site = standin(self_redirect_offsets=frozenset({30}))
+    result = crawl(site.url)
+    assert result.returncode == 1
+    assert [item["rank"] for item in result.items] == [*range(1, 31), *range(41, 101)]
+    (error,) = [line for line in result.log_lines("ERROR") if "offset=30 failed" in line]
+    assert "redirected it to itself 3 times" in error
+    assert "'board/pages_failed': 1" in result.log
+    assert "missing ranks: 31-40; 1 page(s) failed" in result.log
+    # the page and its two bounded follow-ups, no more
+    assert site.board_requests().count(("/board/4?offset=30", 302)) == 3
 
 
 def test_pages_argument_walks_that_many_pages(standin, crawl) -> None:

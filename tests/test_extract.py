@@ -64,6 +64,10 @@ def test_2026_page_details() -> None:
         "stars": "布拉德·皮特,爱德华·诺顿,海伦娜·伯翰·卡特",
         "release": "1999-09-10(意大利)",
         "score": "8.8",
+        "box_office_realtime": None,
+        "box_office_total": None,
+        "wish_month": None,
+        "wish_total": None,
         "poster_url": "https://p0.pipi.cn/mmdb/25bfd6d7536b0c3d3e4a8c1ee8b4f4e4a1c3e.jpg"
         "?imageView2/1/w/160/h/220",
         "detail_url": "https://www.maoyan.com/films/1294",
@@ -72,6 +76,7 @@ def test_2026_page_details() -> None:
     }
     assert no_score["score"] is None and no_score["release"] == "2013-07-31"
     assert no_release["release"] is None and no_release["score"] == "9.0"
+    assert page.numbers_hidden == []  # TOP100 shows a score, in plain text
     assert last["rank"] == 100 and last["stars"] is None and last["score"] is None
     # offset 90 shows 上一页 but no 下一页: the pager leads nowhere further.
     assert page.next_url is None
