@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from maoyan.extract import board_id_from_url, collapse, parse_board_page
+from maoyan.extract import (
+    board_id_from_url,
+    board_number,
+    collapse,
+    parse_board_page,
+    parse_html,
+)
 from tests.conftest import SHARED_PAGES
+
+SHARED_PARTIALS = SHARED_PAGES / "partials"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OWN_PAGES = sorted((FIXTURES / "pages").glob("*.html"))
@@ -21,6 +29,9 @@ def check_page(html: str, expected: dict, name: str) -> None:
     assert page.board_date == expected["board_date"], f"{name}: board_date"
     assert page.next_url == expected["next_url"], f"{name}: next_url"
     assert len(page.entries) == len(expected["entries"]), f"{name}: number of entries"
+    if "numbers_hidden" in expected:
+        hidden = [list(pair) for pair in page.numbers_hidden]
+        assert hidden == expected["numbers_hidden"], f"{name}: numbers_hidden"
     for got, want in zip(page.entries, expected["entries"], strict=True):
         for field, value in want.items():
             assert got[field] == value, f"{name}, rank {want['rank']}: {field}"
@@ -101,3 +112,68 @@ def test_collapse() -> None:
     assert collapse("  张国荣,\n   张丰毅 ") == "张国荣, 张丰毅"
     assert collapse(" \n ") is None
     assert collapse(None) is None
+
+
+def shared_partial(name: str) -> str:
+    path = SHARED_PARTIALS / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the real saved pages live in ../shared/maoyan-pages")
+    return path.read_text(encoding="utf-8")
+
+
+def test_real_wish_entry_with_lost_glyphs_keeps_the_film_and_hides_the_numbers() -> None:
+    """Board 6, rank 11, as saved about August 2018: the stonefont spans came out empty."""
+    html = f'<dl class="board-wrapper">{shared_partial("2018-08_board6_entry_rank11.html")}</dl>'
+    page = parse_board_page(html, "https://maoyan.com/board/6?offset=10")
+    (entry,) = page.entries
+    assert (entry["rank"], entry["movie_id"], entry["title"]) == (11, 1229214, "爸，我一定行的")
+    assert entry["stars"] == "郑润奇,郑鹏生,张咏娴" and entry["release"] == "2018-08-24"
+    assert entry["score"] is None
+    assert entry["wish_month"] is None and entry["wish_total"] is None
+    assert page.numbers_hidden == [(11, "wish_month"), (11, "wish_total")]
+    # No lazy-load data-src on this old page: the poster is its src.
+    assert entry["poster_url"] == (
+        "http://p1.meituan.net/movie/808c13573707a7414224bb1a28fde34b853667.jpg@160w_220h_1e_1c"
+    )
+
+
+def test_real_wish_snippet_numbers_are_hidden() -> None:
+    root = parse_html(shared_partial("2020-09_board6_snippet.html"))
+    month, total = (root.find(f".//p[@class='{css}']") for css in ("month-wish", "total-wish"))
+    assert board_number(month) == (None, True)
+    assert board_number(total) == (None, True)
+
+
+def test_real_board7_fragment_scores_are_read_beside_the_font_face() -> None:
+    style = shared_partial("2019-04-08_board7_fontface_style.html")
+    body = shared_partial("2019-04-08_board7_fragment_rank1-2.html") + "</dl>"
+    page = parse_board_page(style + body, "https://maoyan.com/board/7")
+    assert [(e["rank"], e["title"], e["score"]) for e in page.entries] == [
+        (1, "波西米亚狂想曲", "9.5"),
+        (2, "绿皮书", "9.5"),
+    ]
+    assert page.numbers_hidden == [] and page.board_date == "2019-04-08"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ('<p class="realtime">实时票房: <span><span class="stonefont">2301.42</span></span>万</p>',
+         ("2301.42万", False)),
+        ('<p class="total-boxoffice">\n 总票房:\n <span><span class="stonefont">14.52</span>'
+         "</span>\n 亿\n</p>", ("14.52亿", False)),
+        ('<p class="realtime">周末票房: <span><span class="stonefont">3532</span></span>万美元</p>',
+         ("3532万美元", False)),
+        ('<p class="month-wish">本月新增想看：<span><span class="stonefont">73916</span>'
+         "</span>人</p>", ("73916人", False)),
+        ('<p class="month-wish">本月新增想看：<span><span class="stonefont">&#xe624;&#xf7b7;'
+         "</span></span>人</p>", (None, True)),
+        ('<p class="realtime">实时票房: <span><span class="stonefont">&#xe624;.&#xf7b7;</span>'
+         "</span>万</p>", (None, True)),
+        ('<p class="total-wish">总想看：<span><span class="stonefont"></span></span>人</p>',
+         (None, True)),
+        ('<p class="total-wish">总想看：暂无</p>', (None, False)),
+    ],
+)  # fmt: skip
+def test_board_number(html: str, expected: tuple) -> None:
+    assert board_number(parse_html(html).find(".//p")) == expected
