@@ -10,6 +10,7 @@ import math
 import re
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 WHITESPACE = re.compile(r"\s+")
 RELEASE = re.compile(
@@ -29,6 +30,15 @@ RELEASED_SUFFIX = re.compile(r"(?:上映)+$")
 # and "...jpg?imageView2/1/w/160/h/220" (p0.pipi.cn).
 MEITUAN_RESIZE = re.compile(r"(\.(?:jpe?g|png|webp|gif))@[^/?#]*$", re.IGNORECASE)
 PIPI_RESIZE = re.compile(r"\?imageView2/[^#]*$")
+# A board number as the page shows it: "2301.42万", "14.52亿", "3532万美元", "73916人".
+BOARD_NUMBER = re.compile(r"^(?P<number>\d+(?:\.\d+)?)(?P<scale>万|亿)?(?P<unit>美元|元|人)?$")
+SCALES = {None: 1, "万": 10**4, "亿": 10**8}
+# Web fonts such as Maoyan's stonefont draw digits with private-use characters.
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+#: Why a board number is null although the feed had something: the two problems.
+HIDDEN, UNPARSED = "hidden", "unparsed"
+#: The currency of each board's box office where the text does not name one.
+BOARD_CURRENCY = {1: "CNY", 2: "USD"}
 
 
 def normalise_title(value: object) -> str | None:
@@ -123,4 +133,61 @@ def canonical_poster_url(value: object) -> str | None:
         url = PIPI_RESIZE.sub("", url)
     if "@" in url:
         url = MEITUAN_RESIZE.sub(r"\1", url)
-    return url
+    return url or None  # "?imageView2/..." alone is a suffix without a poster
+
+
+def parse_board_number(value: object) -> tuple[float | None, str | None, str | None]:
+    """A board number's text to ``(value in ones, unit, problem)``.
+
+    ``"2301.42万"`` -> ``(23014200.0, None, None)``; ``"14.52亿"`` ->
+    ``(1452000000.0, None, None)``; ``"3532万美元"`` -> ``(35320000.0, "美元", None)``;
+    ``"73916人"`` -> ``(73916.0, "人", None)``. Digits drawn with a web font's
+    private-use glyphs give ``(None, None, "hidden")`` (the font is never decoded);
+    other text ``(None, None, "unparsed")``; ``None`` ``(None, None, None)``. A JSON
+    number is taken as already in ones. The scale is applied in decimal, so 2301.42万
+    is exactly 23014200.
+    """
+    if value is None:
+        return None, None, None
+    if isinstance(value, bool):
+        return None, None, UNPARSED
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past any float
+            return None, None, UNPARSED
+        return (number, None, None) if math.isfinite(number) else (None, None, UNPARSED)
+    if not isinstance(value, str):
+        return None, None, UNPARSED
+    text = "".join(value.split()).replace(",", "")
+    if not text:
+        return None, None, None
+    if PRIVATE_USE.search(text):
+        return None, None, HIDDEN
+    match = BOARD_NUMBER.match(text)
+    if not match:
+        return None, None, UNPARSED
+    number = Decimal(match.group("number")) * SCALES[match.group("scale")]
+    return float(number), match.group("unit"), None
+
+
+def parse_box_office(
+    value: object, board_id: object
+) -> tuple[float | None, str | None, str | None]:
+    """Box office text to ``(amount, currency, problem)``: the amount in ones of the
+    currency (``CNY`` on 国内票房榜, ``USD`` on 北美票房榜 or where the text says 美元)."""
+    amount, unit, problem = parse_board_number(value)
+    if unit == "人":
+        return None, None, UNPARSED
+    if amount is None:
+        return None, None, problem
+    currency = "USD" if unit == "美元" else BOARD_CURRENCY.get(board_id, "CNY")
+    return amount, currency, None
+
+
+def parse_wish_count(value: object) -> tuple[int | None, str | None]:
+    """Wish-count text (``"73916人"``, ``"28.7万人"``) to ``(people, problem)``."""
+    count, unit, problem = parse_board_number(value)
+    if unit in ("美元", "元") or (count is not None and not count.is_integer()):
+        return None, UNPARSED
+    return (int(count) if count is not None else None), problem

@@ -48,6 +48,10 @@ def _write_jsonl(table: pd.DataFrame, path: Path) -> None:
     # orjson writes a NaN score as null.
     columns = list(table.columns)
     options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+    # Nullable integer columns hold pd.NA, which orjson cannot write: null instead.
+    counts = table.select_dtypes("Int64").columns
+    table = table.astype({name: object for name in counts})
+    table[counts] = table[counts].where(table[counts].notna(), None)
     with path.open("wb") as out:
         for row in table.itertuples(index=False, name=None):
             out.write(orjson.dumps(dict(zip(columns, row, strict=True)), option=options))
@@ -73,6 +77,11 @@ def _write_parquet(table: pd.DataFrame, path: Path) -> None:
             ("release_date", pa.string()),
             ("release_region", pa.string()),
             ("score", pa.float64()),
+            ("box_office_realtime", pa.float64()),
+            ("box_office_total", pa.float64()),
+            ("box_office_currency", pa.string()),
+            ("wish_month", pa.int64()),
+            ("wish_total", pa.int64()),
             ("poster_url", pa.string()),
             ("detail_url", pa.string()),
             ("board_date", pa.string()),

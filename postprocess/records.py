@@ -6,14 +6,19 @@ only on the lines that survive deduplication (see :mod:`postprocess.worker`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from postprocess.normalise import (
+    HIDDEN,
+    UNPARSED,
     canonical_poster_url,
     normalise_title,
+    parse_box_office,
     parse_release,
     parse_score,
+    parse_wish_count,
     split_stars,
 )
 
@@ -27,6 +32,11 @@ COLUMNS = [
     "release_date",
     "release_region",
     "score",
+    "box_office_realtime",
+    "box_office_total",
+    "box_office_currency",
+    "wish_month",
+    "wish_total",
     "poster_url",
     "detail_url",
     "board_date",
@@ -129,12 +139,41 @@ def _title_problem(title: object) -> str:
     return "title is empty"
 
 
-def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:
-    """A checked feed line as the table row's first 11 columns, and whether its
-    release text could not be parsed (counted as ``unparsed_release``)."""
+@dataclass
+class Oddities:
+    """What a row kept although its text could not become a value (counted in the summary)."""
+
+    unparsed_release: int = 0
+    unparsed_numbers: int = 0
+    numbers_hidden: int = 0
+
+    def add(self, other: Oddities) -> None:
+        self.unparsed_release += other.unparsed_release
+        self.unparsed_numbers += other.unparsed_numbers
+        self.numbers_hidden += other.numbers_hidden
+
+
+def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
+    """A checked feed line as the table row's columns up to ``board_date``, and what
+    in it could not be read: a release text (``unparsed_release``), board numbers that
+    are no number (``unparsed_numbers``) or are web-font glyphs (``numbers_hidden``)."""
     release = obj.get("release")
     release_date, region = parse_release(release)
-    unparsed = isinstance(release, str) and bool(release.strip()) and release_date is None
+    oddities = Oddities(
+        unparsed_release=int(
+            isinstance(release, str) and bool(release.strip()) and release_date is None
+        )
+    )
+    board_id = obj["board_id"]
+    realtime, realtime_currency, realtime_problem = parse_box_office(
+        obj.get("box_office_realtime"), board_id
+    )
+    total, total_currency, total_problem = parse_box_office(obj.get("box_office_total"), board_id)
+    wish_month, month_problem = parse_wish_count(obj.get("wish_month"))
+    wish_total, total_wish_problem = parse_wish_count(obj.get("wish_total"))
+    problems = (realtime_problem, total_problem, month_problem, total_wish_problem)
+    oddities.unparsed_numbers = problems.count(UNPARSED)
+    oddities.numbers_hidden = problems.count(HIDDEN)
     detail_url = obj.get("detail_url")
     board_date = obj.get("board_date")
     row = (
@@ -146,8 +185,13 @@ def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], bool]:
         release_date,
         region,
         parse_score(obj.get("score")),
+        realtime,
+        total,
+        total_currency or realtime_currency,
+        wish_month,
+        wish_total,
         canonical_poster_url(obj.get("poster_url")),
         detail_url if isinstance(detail_url, str) else None,
         board_date if isinstance(board_date, str) else None,
     )
-    return row, unparsed
+    return row, oddities

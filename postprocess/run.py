@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from postprocess.chunks import chunk_size, plan_chunks, readable_path, source_name
 from postprocess.output import atomic_writer, write_table
-from postprocess.records import COLUMNS, display_time, normalise_record
+from postprocess.records import COLUMNS, Oddities, display_time, normalise_record
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,6 +50,8 @@ class Summary:
     duplicates: int = 0
     written: int = 0
     unparsed_release: int = 0
+    unparsed_numbers: int = 0
+    numbers_hidden: int = 0
     seconds: float = 0.0
     workers: int = 1
     output: str = ""
@@ -64,6 +66,8 @@ class Summary:
             ("duplicates", self.duplicates, "(same board_id + movie_id; latest crawl kept)"),
             ("rejected", self.rejected, f"-> {self.rejects}" if self.rejected else ""),
             ("unparsed release", self.unparsed_release, "(kept; release_date is null)"),
+            ("unparsed numbers", self.unparsed_numbers, "(kept; box office / wish count null)"),
+            ("hidden numbers", self.numbers_hidden, "(web-font digits, not decoded; null)"),
             ("blank lines", self.blank_lines, "(skipped)"),
         ]
         head = (
@@ -92,15 +96,15 @@ def worker_map(workers: int) -> Iterator[Callable[..., Iterable[Any]]]:
         pool.join()
 
 
-def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, int]:
-    """The output table, each surviving film normalised once; and how many of them
-    had a release text that could not be parsed."""
+def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
+    """The output table, each surviving film normalised once; and what of the
+    surviving lines' text could not become values."""
     import pandas as pd  # see run(): imported while the workers work
 
-    rows, unparsed = [], 0
+    rows, oddities = [], Oddities()
     for film in films.values():
-        row, release_unparsed = normalise_record(orjson.loads(film[LINE]))
-        unparsed += release_unparsed
+        row, odd = normalise_record(orjson.loads(film[LINE]))
+        oddities.add(odd)
         rows.append(
             (*row, display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN]), film[TIMES_SEEN])
         )
@@ -108,9 +112,17 @@ def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, int]:
     table = table.astype(
         {"board_id": "int64", "rank": "int64", "movie_id": "int64", "times_seen": "int64"}
     )
-    table["score"] = table["score"].astype("float64")
+    table = table.astype(
+        {
+            "score": "float64",
+            "box_office_realtime": "float64",
+            "box_office_total": "float64",
+            "wish_month": "Int64",
+            "wish_total": "Int64",
+        }
+    )
     table = table.sort_values(["board_id", "rank", "movie_id"], kind="stable", ignore_index=True)
-    return table, unparsed
+    return table, oddities
 
 
 def run(
@@ -173,7 +185,10 @@ def run(
         summary.duplicates = sum(film[TIMES_SEEN] for film in films.values()) - len(films)
         if summary.lines != summary.rejected + summary.duplicates + summary.written:
             raise RuntimeError(f"line accounting does not add up: {summary}")
-        table, summary.unparsed_release = build_table(films)
+        table, oddities = build_table(films)
+        summary.unparsed_release = oddities.unparsed_release
+        summary.unparsed_numbers = oddities.unparsed_numbers
+        summary.numbers_hidden = oddities.numbers_hidden
         write_table(table, out)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary

@@ -10,8 +10,11 @@ from postprocess.normalise import (
     canonical_poster_url,
     format_release,
     normalise_title,
+    parse_board_number,
+    parse_box_office,
     parse_release,
     parse_score,
+    parse_wish_count,
     split_stars,
 )
 from postprocess.records import RecordChecker, display_time, time_key
@@ -197,3 +200,50 @@ def test_check_record_never_raises(value: str) -> None:
     for field in ("title", "crawled_at", "score", "rank"):
         reason, _ = RecordChecker()({**GOOD, field: value})
         assert reason is None or isinstance(reason, str)
+
+
+@pytest.mark.parametrize(
+    ("raw", "board_id", "expected"),
+    [
+        ("2301.42万", 1, (23_014_200.0, "CNY", None)),  # exact, not 23014200.000000004
+        ("14.52亿", 1, (1_452_000_000.0, "CNY", None)),
+        (" 2468.90 万 ", 1, (24_689_000.0, "CNY", None)),
+        ("1,234万", 1, (12_340_000.0, "CNY", None)),
+        ("3532万美元", 2, (35_320_000.0, "USD", None)),
+        ("3532万", 2, (35_320_000.0, "USD", None)),  # 北美票房榜 is in dollars
+        (12345.0, 1, (12345.0, "CNY", None)),  # a number: already in ones
+        (10**400, 1, (None, None, "unparsed")),
+        ("\ue624\uf7b7.\ue76e万", 1, (None, None, "hidden")),
+        ("暂无", 1, (None, None, "unparsed")),
+        ("73916人", 1, (None, None, "unparsed")),
+        (None, 1, (None, None, None)),
+        ("", 1, (None, None, None)),
+    ],
+)
+def test_box_office(raw, board_id, expected) -> None:
+    assert parse_box_office(raw, board_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("73916人", (73916, None)),
+        ("287810", (287810, None)),
+        ("12.7万人", (127_000, None)),
+        ("\ue624\uf7b7人", (None, "hidden")),
+        ("3532万美元", (None, "unparsed")),
+        ("1.5人", (None, "unparsed")),
+        (True, (None, "unparsed")),
+        (None, (None, None)),
+    ],
+)
+def test_wish_count(raw, expected) -> None:
+    assert parse_wish_count(raw) == expected
+
+
+@given(st.one_of(text, st.floats(), st.integers(), st.none()))
+def test_board_numbers_never_raise(value) -> None:
+    number, _, problem = parse_board_number(value)
+    assert number is None or problem is None
+    parse_box_office(value, 1)
+    parse_wish_count(value)

@@ -119,6 +119,11 @@ def test_latest_crawl_wins_and_sightings_are_counted(messy_feeds, tmp_path) -> N
         "release_date": "1993-07-26",
         "release_region": None,
         "score": 9.5,
+        "box_office_realtime": None,
+        "box_office_total": None,
+        "box_office_currency": None,
+        "wish_month": None,
+        "wish_total": None,
         "poster_url": "https://p0.pipi.cn/mmdb/3744112af469898c7603fbe21d80b5b5640a34b5.jpg",
         "detail_url": "https://www.maoyan.com/films/1203",
         "board_date": "2026-11-23",
@@ -205,6 +210,58 @@ def test_each_format_reads_back_typed(messy_feeds, tmp_path, suffix) -> None:
         assert table[column].dtype == "int64", column
     assert table["score"].dtype == "float64"
     assert table["score"].isna().sum() == 3  # three films show no score
+
+
+GLYPHS = "\ue624\uf7b7.\ue76e"  # digits drawn with a web font: the text holds no number
+#: (board, film, realtime, total, month, wish total) as a crawl shows them, and the row.
+NUMBER_CASES = [
+    (1, BOARDS[1][0], "2301.42万", "14.52亿", None, None,
+     (23_014_200.0, 1_452_000_000.0, "CNY", None, None)),
+    (1, BOARDS[1][5], "95.12万", "2468.90万", None, None,
+     (951_200.0, 24_689_000.0, "CNY", None, None)),
+    (1, BOARDS[1][1], f"{GLYPHS}万", f"{GLYPHS}亿", None, None, (None, None, None, None, None)),
+    (1, BOARDS[1][2], None, None, None, None, (None, None, None, None, None)),
+    (2, BOARDS[2][1], "2283万美元", "11700万美元", None, None,
+     (22_830_000.0, 117_000_000.0, "USD", None, None)),
+    (6, BOARDS[6][0], None, None, "67913人", "12.7万人", (None, None, None, 67913, 127_000)),
+    (6, BOARDS[6][1], None, None, "暂无", GLYPHS + "人", (None, None, None, None, None)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_board_numbers_become_numbers_in_one_unit(tmp_path, suffix) -> None:
+    feed = tmp_path / "boards.jsonl"
+    lines = []
+    for rank, (board, film, realtime, total, month, wish, _) in enumerate(NUMBER_CASES, 1):
+        record = feed_record(film, rank, T1, board_id=board)
+        record.update(box_office_realtime=realtime, box_office_total=total)
+        record.update(wish_month=month, wish_total=wish)
+        lines.append(feed_line(record))
+    feed.write_bytes(b"".join(lines))
+    out = tmp_path / f"table{suffix}"
+    summary = run([str(feed)], out, workers=1, rejects=tmp_path / "r.jsonl")
+    # Nothing rejected: a number that cannot be read is null, its film kept and counted.
+    assert (summary.written, summary.rejected) == (len(NUMBER_CASES), 0)
+    assert (summary.numbers_hidden, summary.unparsed_numbers) == (3, 1)
+    assert "hidden numbers" in summary.render()
+    numbers = ["box_office_realtime", "box_office_total", "box_office_currency"]
+    numbers += ["wish_month", "wish_total"]
+    if suffix == ".jsonl":
+        table = pd.read_json(out, lines=True, dtype={"wish_month": "Int64", "wish_total": "Int64"})
+    elif suffix == ".csv":
+        table = pd.read_csv(
+            out, encoding="utf-8-sig", dtype={"wish_month": "Int64", "wish_total": "Int64"}
+        )
+    else:
+        table = pd.read_parquet(out)
+        assert str(table["wish_total"].dtype) == "Int64"
+    assert table["box_office_total"].dtype == "float64"
+    by_film = table.set_index("movie_id")
+    for board, film, *_, want in NUMBER_CASES:
+        row = by_film.loc[film.movie_id]
+        got = tuple(None if pd.isna(row[name]) else row[name] for name in numbers)
+        assert got == want, (board, film.title)
+    assert by_film.loc[BOARDS[6][0].movie_id, "wish_total"] == 127_000
 
 
 def output_columns() -> list[str]:
