@@ -58,6 +58,9 @@ def start_site(pages: int) -> tuple[subprocess.Popen, str]:
         str(port),
         "--top100-size",
         str(pages * 10),
+        # The engines are measured, not today's gatekeeping: the seed's design (and the
+        # ceiling's bare clients) predate the browser-UA check and the cookie handshake.
+        "--site-of-old",
     ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 20

@@ -64,7 +64,9 @@ class SameUrlRedirectMiddleware(RedirectMiddleware):
     Scrapy's duplicate filter drops such a redirect as a page already seen, and the
     page is lost without a word. Here it is followed (with the cookie the jar has
     just stored) at most ``MAOYAN_SELF_REDIRECT_TIMES`` times; a page that still
-    redirects to itself fails with a :class:`SelfRedirectLoop` that says so.
+    redirects to itself fails with a :class:`SelfRedirectLoop` that says so. Any
+    other redirect of a board page is followed even to a page seen before, for the
+    same reason.
     """
 
     def __init__(self, settings: Any) -> None:
@@ -73,7 +75,14 @@ class SameUrlRedirectMiddleware(RedirectMiddleware):
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         result = super().process_response(request, response)
-        if not isinstance(result, Request) or result.url != request.url:
+        if not isinstance(result, Request):
+            return result
+        if request.meta.get(BOARD_PAGE):
+            # A board page redirected to a page already fetched would be dropped by the
+            # duplicate filter without a word; followed, it ends parsed or failed (a
+            # chain is bounded by REDIRECT_MAX_TIMES).
+            result.dont_filter = True
+        if result.url != request.url:
             return result
         hops = request.meta.get(SELF_REDIRECTS, 0) + 1
         if hops > self.self_redirect_limit:
