@@ -62,7 +62,11 @@ def demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     feed, table = out / "board.jsonl", out / "board.csv"
     with StandinSite() as site:
-        print(f"Stand-in Maoyan serving on {site.url} (127.0.0.1 only)")
+        print(
+            f"Stand-in Maoyan serving on {site.url} (127.0.0.1 only), behaving like today's "
+            "site: it refuses non-browser User-Agents, sets its uuid cookie with a redirect "
+            "to the same URL, and draws the numbers of boards 6, 1 and 2 with a web font"
+        )
         crawl = [
             sys.executable, "-m", "scrapy", "crawl", "board", "-O", str(feed),
             "-s", f"MAOYAN_BASE_URL={site.url}",
