@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from scrapy.settings import Settings
 
 from maoyan import settings as project_settings
@@ -40,3 +42,22 @@ def test_feed_and_cache_defaults() -> None:
     ignored = set(settings.getlist("HTTPCACHE_IGNORE_HTTP_CODES"))
     assert {302, 403, 429, 503} <= ignored  # bans and failures are never cached
     assert "MAOYAN_COOKIE" in dir(project_settings) and not project_settings.MAOYAN_COOKIE
+
+
+def test_identity_is_an_honest_crawler_in_the_form_browser_checks_accept(monkeypatch) -> None:
+    monkeypatch.delenv("MAOYAN_USER_AGENT", raising=False)
+    monkeypatch.setenv("MAOYAN_CONTACT", "mailto:ops@example.org")
+    try:
+        importlib.reload(project_settings)
+        settings = project()
+        assert settings.get("USER_AGENT") == (
+            "Mozilla/5.0 (compatible; maoyan-board-crawler/1.1; +mailto:ops@example.org)"
+        )
+        headers = settings.getdict("DEFAULT_REQUEST_HEADERS")
+        assert headers["Accept-Language"].startswith("zh-CN")
+        assert headers["Accept"].startswith("text/html")
+        assert "Cookie" not in headers and "Referer" not in headers  # nothing forged
+        assert settings.getint("MAOYAN_SELF_REDIRECT_TIMES") == 2  # the handshake, bounded
+    finally:
+        monkeypatch.undo()
+        importlib.reload(project_settings)
