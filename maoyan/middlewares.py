@@ -10,7 +10,7 @@ back down as healthy answers come in.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http.cookies import CookieJar
     from scrapy.robotstxt import RobotParser
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class SameUrlRedirectMiddleware(RedirectMiddleware):
     same reason.
     """
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         self.self_redirect_limit = settings.getint("MAOYAN_SELF_REDIRECT_TIMES", 2)
 
