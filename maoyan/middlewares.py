@@ -78,12 +78,13 @@ class SameUrlRedirectMiddleware(RedirectMiddleware):
         result = super().process_response(request, response)
         if not isinstance(result, Request):
             return result
-        if request.meta.get(BOARD_PAGE):
-            # A board page redirected to a page already fetched would be dropped by the
-            # duplicate filter without a word; followed, it ends parsed or failed (a
-            # chain is bounded by REDIRECT_MAX_TIMES).
+        same_url = result.url == request.url
+        if same_url or request.meta.get(BOARD_PAGE):
+            # A redirect to a page already fetched would be dropped by the duplicate
+            # filter without a word; followed, it ends parsed or failed (a chain is
+            # bounded by REDIRECT_MAX_TIMES, a loop on one URL by the limit below).
             result.dont_filter = True
-        if result.url != request.url:
+        if not same_url:
             return result
         hops = request.meta.get(SELF_REDIRECTS, 0) + 1
         if hops > self.self_redirect_limit:
@@ -95,7 +96,6 @@ class SameUrlRedirectMiddleware(RedirectMiddleware):
             )
         self.crawler.stats.inc_value("redirect/same_url")
         result.meta[SELF_REDIRECTS] = hops
-        result.dont_filter = True
         # A browser following the redirect keeps the Referer it sent (or none), not
         # the page itself, which Scrapy's referer policy would put there.
         result.headers.pop(b"Referer", None)

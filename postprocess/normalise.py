@@ -171,9 +171,7 @@ def parse_board_number(value: object) -> tuple[float | None, str | None, str | N
     return float(number), match.group("unit"), None
 
 
-def parse_box_office(
-    value: object, board_id: object
-) -> tuple[float | None, str | None, str | None]:
+def parse_box_office(value: object, board_id: int) -> tuple[float | None, str | None, str | None]:
     """Box office text to ``(amount, currency, problem)``: the amount in ones of the
     currency (``CNY`` on 国内票房榜, ``USD`` on 北美票房榜 or where the text says 美元)."""
     amount, unit, problem = parse_board_number(value)

@@ -159,11 +159,6 @@ def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
     are no number (``unparsed_numbers``) or are web-font glyphs (``numbers_hidden``)."""
     release = obj.get("release")
     release_date, region = parse_release(release)
-    oddities = Oddities(
-        unparsed_release=int(
-            isinstance(release, str) and bool(release.strip()) and release_date is None
-        )
-    )
     board_id = obj["board_id"]
     realtime, realtime_currency, realtime_problem = parse_box_office(
         obj.get("box_office_realtime"), board_id
@@ -172,8 +167,13 @@ def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
     wish_month, month_problem = parse_wish_count(obj.get("wish_month"))
     wish_total, total_wish_problem = parse_wish_count(obj.get("wish_total"))
     problems = (realtime_problem, total_problem, month_problem, total_wish_problem)
-    oddities.unparsed_numbers = problems.count(UNPARSED)
-    oddities.numbers_hidden = problems.count(HIDDEN)
+    oddities = Oddities(
+        unparsed_release=int(
+            isinstance(release, str) and bool(release.strip()) and release_date is None
+        ),
+        unparsed_numbers=problems.count(UNPARSED),
+        numbers_hidden=problems.count(HIDDEN),
+    )
     detail_url = obj.get("detail_url")
     board_date = obj.get("board_date")
     row = (

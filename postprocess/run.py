@@ -110,10 +110,11 @@ def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
         )
     table = pd.DataFrame(rows, columns=COLUMNS)
     table = table.astype(
-        {"board_id": "int64", "rank": "int64", "movie_id": "int64", "times_seen": "int64"}
-    )
-    table = table.astype(
         {
+            "board_id": "int64",
+            "rank": "int64",
+            "movie_id": "int64",
+            "times_seen": "int64",
             "score": "float64",
             "box_office_realtime": "float64",
             "box_office_total": "float64",

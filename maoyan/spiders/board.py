@@ -167,8 +167,7 @@ class BoardSpider(scrapy.Spider):
             yield self.page_request(page.next_url, referer=response.url)
 
     def note_hidden_numbers(self, page: BoardPage) -> None:
-        for _, name in page.numbers_hidden:
-            self.numbers_hidden[name] += 1
+        self.numbers_hidden.update(name for _, name in page.numbers_hidden)
         if page.numbers_hidden:
             self.crawler.stats.inc_value("board/numbers_hidden", len(page.numbers_hidden))
 
