@@ -25,8 +25,13 @@ from postprocess.records import RecordChecker, display_time, time_key
     [
         ("霸王别姬", "霸王别姬"),
         ("  小森林\u3000夏秋篇 ", "小森林 夏秋篇"),  # ideographic space
-        ("Ｔｏｍ ＆ Ｊｅｒｒｙ", "Tom & Jerry"),  # full-width letters
-        ("蝙蝠侠：黑暗骑士", "蝙蝠侠:黑暗骑士"),  # NFKC folds the full-width colon
+        ("Ｔｏｍ ＆ Ｊｅｒｒｙ", "Tom ＆ Jerry"),  # full-width letters, not punctuation
+        ("蝙蝠侠：黑暗骑士", "蝙蝠侠：黑暗骑士"),  # Chinese punctuation as the site writes it
+        ("摔跤吧！爸爸", "摔跤吧！爸爸"),
+        ("你好，李焕英", "你好，李焕英"),
+        ("速度与激情１０", "速度与激情10"),  # full-width digits
+        ("千与千寻\u00a0 ", "千与千寻"),  # no-break space
+        ("ﾄﾄﾛ", "ﾄﾄﾛ"),  # other compatibility forms stay (NFKC would change them)
         ("阿丽塔\n  战斗天使", "阿丽塔 战斗天使"),
         ("   ", None),
         (None, None),
