@@ -8,12 +8,21 @@ temporary file first.
 
 from __future__ import annotations
 
-import gzip
+import contextlib
+import os
 import shutil
 import sys
+import tempfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from postprocess.output import process_alive
+
+#: Spool folders are ``postprocess-PID-RANDOM`` in the temporary folder.
+SPOOL_PREFIX = "postprocess-"
 #: Ranges smaller than this are not worth a task of their own.
 MIN_CHUNK_BYTES = 4 * 1024 * 1024
 
@@ -34,18 +43,76 @@ def source_name(feed: str) -> str:
     return "<stdin>" if feed == "-" else feed
 
 
-def readable_path(feed: str, spool_dir: Path, file_index: int) -> Path:
-    """A plain file holding the feed's lines: the feed itself, or a spooled copy."""
+@dataclass(frozen=True)
+class Damage:
+    """Where a feed's data stops being readable: the line it would have been, and why."""
+
+    line: int
+    reason: str
+    raw: str
+
+
+@contextlib.contextmanager
+def spool_directory() -> Iterator[Path]:
+    """A temporary folder for spooled feeds, named with this run's PID so that a later
+    run can remove what a killed run left (it may hold a copy of a large stdin)."""
+    base = Path(tempfile.gettempdir())
+    for folder in base.glob(f"{SPOOL_PREFIX}*"):
+        pid = folder.name.removeprefix(SPOOL_PREFIX).partition("-")[0]
+        if folder.is_dir() and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-") as folder:
+        yield Path(folder)
+
+
+def readable_path(feed: str, spool_dir: Path, file_index: int) -> tuple[Path, Damage | None]:
+    """A plain file holding the feed's lines (the feed itself, or a spooled copy), and
+    the damage that cut a ``.gz`` feed short, if any: the lines before it are kept."""
     if feed != "-" and not feed.endswith(".gz"):
-        return Path(feed)
+        return Path(feed), None
     spooled = spool_dir / f"feed-{file_index}.jsonl"
     with spooled.open("wb") as out:
         if feed == "-":
             shutil.copyfileobj(sys.stdin.buffer, out, 1024 * 1024)
-        else:
-            with gzip.open(feed, "rb") as source:
-                shutil.copyfileobj(source, out, 1024 * 1024)
-    return spooled
+            return spooled, None
+        with open(feed, "rb") as source:
+            return spooled, spool_gzip(source, out)
+
+
+def spool_gzip(source: IO[bytes], out: IO[bytes]) -> Damage | None:
+    """Decompress ``source`` into ``out`` as far as it can be read.
+
+    zlib rather than :mod:`gzip`, which raises at a truncation without handing over
+    the data it decompressed in that read. A damaged feed keeps its complete lines;
+    the broken last line and the reason become a :class:`Damage`.
+    """
+    lines, tail = 0, b""
+    inflate = None  # the decompressor of the gzip member being read, if one is open
+    problem = None
+    try:
+        while block := source.read(1024 * 1024):
+            while block:
+                inflate = inflate or zlib.decompressobj(wbits=31)
+                data = inflate.decompress(block)
+                lines += data.count(b"\n")
+                head, newline, tail = (tail + data).rpartition(b"\n")
+                out.write(head + newline)
+                block = b""
+                if inflate.eof:  # the end of one gzip member; another may follow
+                    block, inflate = inflate.unused_data, None
+        if inflate is not None:
+            problem = "the gzip data ends early (the file is truncated)"
+    except zlib.error as error:
+        problem = f"the gzip data is damaged ({error})"
+    if problem is None:
+        out.write(tail)
+        return None
+    return Damage(
+        lines + 1,
+        f"{problem}: the {lines:,} complete line(s) before this point were read, "
+        "the rest of the file is lost",
+        tail.decode("utf-8", "backslashreplace")[:2000],
+    )
 
 
 def chunk_size(size: int, workers: int) -> int:

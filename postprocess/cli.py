@@ -1,22 +1,20 @@
 """``python -m postprocess FEED [FEED ...] -o OUT``: the command line.
 
 Exit status: 0 on success (rejected lines included), 2 for a usage error (a missing
-feed, an unknown output format) with a one-line message, 1 for any other failure.
+feed, an unknown output format, an output that is also an input or another output)
+with a one-line message, 130 for Ctrl-C, 1 for any other failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import sys
 from pathlib import Path
 
-import orjson
-
-from postprocess.output import FORMATS, atomic_writer
-from postprocess.run import run
-
-PROG = "python -m postprocess"
+from postprocess.output import FORMATS
+from postprocess.run import PROG, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,38 +59,119 @@ def usage_error(message: str) -> int:
     return 2
 
 
+class UsageError(Exception):
+    """A usage error: one line, exit 2, nothing touched."""
+
+
+def expand_feeds(given: list[str]) -> tuple[list[str], list[str]]:
+    """The feed files named, with shell patterns the shell left as they were expanded
+    here (``crawls/*.jsonl.gz`` when there is no ``.gz``): a pattern that matches
+    nothing is skipped (and returned, to warn of), as long as some feed is left."""
+    feeds: list[str] = []
+    unmatched: list[str] = []
+    for name in given:
+        path = Path(name)
+        if name == "-" or path.is_file():
+            feeds.append(name)
+        elif path.is_dir():
+            raise UsageError(f"{name} is a folder, not a feed file (give its files: {name}/*)")
+        elif glob.has_magic(name):
+            matches = sorted(p for p in glob.glob(name) if Path(p).is_file())
+            if not matches:
+                unmatched.append(name)
+            feeds += matches
+        else:
+            raise UsageError(f"no such feed file: {name}")
+    if not feeds:
+        raise UsageError(f"no feed file matches {' '.join(given)}")
+    if feeds.count("-") > 1:
+        raise UsageError("standard input (-) can be read only once")
+    return feeds, unmatched
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """The same file, through links and relative paths (and hard links, when both exist)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(feeds: list[str], outputs: dict[str, Path]) -> None:
+    """Every output in an existing folder, none a folder, none the same file as an
+    input or as another output: checked before any work, so a mistake costs nothing."""
+    for option, path in outputs.items():
+        if not path.parent.is_dir():
+            raise UsageError(f"{option}: output folder {path.parent} does not exist")
+        if path.is_dir():
+            raise UsageError(f"{option}: {path} is a folder; give a file name")
+    names = list(outputs.items())
+    for index, (option, path) in enumerate(names):
+        for other_option, other in names[index + 1 :]:
+            if same_file(path, other):
+                raise UsageError(f"{option} and {other_option} are the same file ({path})")
+        for feed in feeds:
+            if feed != "-" and same_file(path, Path(feed)):
+                raise UsageError(
+                    f"{option} {path} is also an input feed: the run would overwrite its own "
+                    "input; write to another file"
+                )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     out: Path = args.output
-    if out.suffix.lower() not in FORMATS:
-        return usage_error(
-            f"unknown output format {out.suffix or '(none)'!r} for {out}: use {', '.join(FORMATS)}"
-        )
-    if not out.parent.is_dir():
-        return usage_error(f"output folder {out.parent} does not exist")
-    if args.feeds.count("-") > 1:
-        return usage_error("standard input (-) can be read only once")
-    for feed in args.feeds:
-        if feed != "-" and not Path(feed).is_file():
-            return usage_error(f"no such feed file: {feed}")
-    if args.workers < 1 or (args.chunk_bytes is not None and args.chunk_bytes < 1):
-        return usage_error("--workers must be at least 1")
-    rejects = args.rejects or out.with_suffix(".rejects.jsonl")
+    try:
+        if str(out) == "-":
+            raise UsageError(
+                "-o - (standard output) is not supported: name a file ending in "
+                f"{', '.join(FORMATS)}"
+            )
+        if out.suffix.lower() not in FORMATS:
+            raise UsageError(
+                f"unknown output format {out.suffix or '(none)'!r} for {out}: "
+                f"use {', '.join(FORMATS)}"
+            )
+        if args.workers < 1 or (args.chunk_bytes is not None and args.chunk_bytes < 1):
+            raise UsageError("--workers must be at least 1")
+        feeds, unmatched = expand_feeds(args.feeds)
+        rejects = args.rejects or out.with_suffix(".rejects.jsonl")
+        outputs = {"-o": out, "--rejects": rejects}
+        if args.summary:
+            outputs["--summary"] = args.summary
+        check_outputs(feeds, outputs)
+    except UsageError as error:
+        return usage_error(str(error))
+    for pattern in unmatched:
+        print(f"{PROG}: warning: no feed file matches {pattern}; going on without", file=sys.stderr)
     try:
         summary = run(
-            args.feeds, out, workers=args.workers, rejects=rejects, chunk_bytes=args.chunk_bytes
+            feeds,
+            out,
+            workers=args.workers,
+            rejects=rejects,
+            summary_path=args.summary,
+            chunk_bytes=args.chunk_bytes,
         )
-        if args.summary:
-            with atomic_writer(args.summary) as stream:
-                stream.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; {out} was left as it was", file=sys.stderr)
-        return 1
+        print(
+            f"{PROG}: interrupted; {out} and its companions were left as they were", file=sys.stderr
+        )
+        return 130
     except Exception as error:  # a clear line, not a traceback, for the user
         print(
-            f"{PROG}: failed: {type(error).__name__}: {error}; {out} was left as it was",
+            f"{PROG}: failed: {type(error).__name__}: {error}; {out} and its companions were "
+            "left as they were",
             file=sys.stderr,
         )
         return 1
     print(summary.render())
+    if summary.lines == 0:
+        print(
+            f"{PROG}: warning: the feeds hold no lines, so {out} is an empty table. Was the "
+            "crawl empty? Its log says why (`scrapy crawl` exits 1 for an incomplete board).",
+            file=sys.stderr,
+        )
     return 0

@@ -1,14 +1,17 @@
-"""Writing the table and its companions, atomically.
+"""Writing the table and its companions, atomically and together.
 
 Every file is written beside its destination under a temporary name and moved into
-place only when complete, so a failed or interrupted run leaves no partial file and
-an earlier output stays as it was.
+place only when all of a run's files are complete, so a failed, interrupted or
+killed run leaves no partial file and its earlier outputs stay as they were.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,27 +23,95 @@ if TYPE_CHECKING:
     import pandas as pd
 
 FORMATS = (".jsonl", ".csv", ".parquet")
+#: What makes a spreadsheet read a CSV cell as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Temporary files are named ``.NAME.PID.RANDOM.partial``: the PID tells a later run
+#: whether the run that left one is still alive.
+PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial$")
 
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target`` that replaces it on success, vanishes on failure."""
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(handle)
-    temp = Path(name)
+def process_alive(pid: int) -> bool:
     try:
-        yield temp
-        with temp.open("rb+") as done:
-            os.fsync(done.fileno())
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
 
 
-@contextlib.contextmanager
-def atomic_writer(target: Path) -> Iterator[IO[bytes]]:
-    with atomic_path(target) as temp, temp.open("wb") as stream:
-        yield stream
+def remove_leftovers(target: Path) -> list[Path]:
+    """Remove the temporary files a killed run left beside ``target``; they are never
+    complete (a finished file is renamed), and nobody else will clean them."""
+    removed = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
+        match = PARTIAL.match(path.name)
+        if match and match["name"] == target.name and process_alive(int(match["pid"])):
+            continue  # another run writing the same output right now
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file under the current umask (0644 under 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+class Staging:
+    """Outputs written under temporary names beside their targets, published together.
+
+    ``publish()`` moves every file into place only once all are complete, so a
+    failed or interrupted run changes none of its outputs; a replaced file keeps its
+    mode (a new one gets the umask's). Files left by a killed run are removed first.
+    """
+
+    def __init__(self, targets: list[Path]) -> None:
+        self.targets = targets
+        self.temps: dict[Path, Path] = {}
+        self.leftovers = [path for target in targets for path in remove_leftovers(target)]
+
+    def path(self, target: Path) -> Path:
+        """The temporary path that will become ``target``."""
+        if target not in self.temps:
+            handle, name = tempfile.mkstemp(
+                prefix=f".{target.name}.{os.getpid()}.", suffix=".partial", dir=target.parent
+            )
+            os.close(handle)
+            self.temps[target] = Path(name)
+        return self.temps[target]
+
+    @contextlib.contextmanager
+    def writer(self, target: Path) -> Iterator[IO[bytes]]:
+        with self.path(target).open("wb") as stream:
+            yield stream
+
+    def publish(self) -> None:
+        default_mode = new_file_mode()
+        for target, temp in self.temps.items():
+            try:
+                mode = stat.S_IMODE(target.stat().st_mode)
+            except FileNotFoundError:
+                mode = default_mode
+            os.chmod(temp, mode)
+            with temp.open("rb") as done:
+                os.fsync(done.fileno())
+        for target, temp in self.temps.items():
+            os.replace(temp, target)
+        self.temps.clear()
+
+    def discard(self) -> None:
+        for temp in self.temps.values():
+            temp.unlink(missing_ok=True)
+        self.temps.clear()
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()  # after publish() there is nothing left to discard
 
 
 def _write_jsonl(table: pd.DataFrame, path: Path) -> None:
@@ -57,9 +128,22 @@ def _write_jsonl(table: pd.DataFrame, path: Path) -> None:
             out.write(orjson.dumps(dict(zip(columns, row, strict=True)), option=options))
 
 
+def neutralise_formula(text: object) -> object:
+    """A cell a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab or
+    carriage return first: CSV injection), made text by a leading apostrophe."""
+    if isinstance(text, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    from pandas.api.types import is_numeric_dtype
+
     # A byte-order mark so Excel on Windows reads the Chinese as UTF-8.
     flat = table.assign(stars=table["stars"].map("|".join))
+    for name in flat.columns:
+        if not is_numeric_dtype(flat[name]):
+            flat[name] = flat[name].map(neutralise_formula)
     flat.to_csv(path, index=False, encoding="utf-8-sig")
 
 
@@ -104,8 +188,6 @@ WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
 }
 
 
-def write_table(table: pd.DataFrame, target: Path) -> None:
-    """Write the table in the format its extension names, atomically."""
-    writer = WRITERS[target.suffix.lower()]
-    with atomic_path(target) as temp:
-        writer(table, temp)
+def write_table(table: pd.DataFrame, path: Path, format_of: Path) -> None:
+    """Write the table to ``path`` in the format ``format_of``'s extension names."""
+    WRITERS[format_of.suffix.lower()](table, path)

@@ -124,6 +124,8 @@ def _integer_problem(obj: dict[str, Any]) -> str:
         value = obj.get(name)
         if value is None:
             return f"missing {name}"
+        if type(value) is float:
+            return f"{name} is not a whole number written as one (like 7): {value!r:.40}"
         if type(value) is not int:
             return f"{name} is not an integer: {value!r:.40}"
         if value < 0 or (name == "rank" and value == 0):
@@ -168,8 +170,11 @@ def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
     wish_total, total_wish_problem = parse_wish_count(obj.get("wish_total"))
     problems = (realtime_problem, total_problem, month_problem, total_wish_problem)
     oddities = Oddities(
+        # Text that is no date, or a value of the wrong type (a number, a list).
         unparsed_release=int(
-            isinstance(release, str) and bool(release.strip()) and release_date is None
+            release is not None
+            and release_date is None
+            and not (isinstance(release, str) and not release.strip())
         ),
         unparsed_numbers=problems.count(UNPARSED),
         numbers_hidden=problems.count(HIDDEN),

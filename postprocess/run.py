@@ -9,19 +9,28 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.pool
+import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 from tqdm import tqdm
 
-from postprocess.chunks import chunk_size, plan_chunks, readable_path, source_name
-from postprocess.output import atomic_writer, write_table
+from postprocess import worker
+from postprocess.chunks import (
+    Chunk,
+    chunk_size,
+    plan_chunks,
+    readable_path,
+    source_name,
+    spool_directory,
+)
+from postprocess.output import Staging, write_table
 from postprocess.records import COLUMNS, Oddities, display_time, normalise_record
 
 if TYPE_CHECKING:
@@ -36,7 +45,10 @@ from postprocess.worker import (
     Key,
     merge_films,
     process_chunk,
+    start_worker,
 )
+
+PROG = "python -m postprocess"
 
 
 @dataclass
@@ -80,12 +92,16 @@ class Summary:
 
 
 @contextlib.contextmanager
-def worker_map(workers: int) -> Iterator[Callable[..., Iterable[Any]]]:
-    """An ordered map over a process pool; one worker runs in this process."""
+def worker_map(workers: int, bytes_read: Any) -> Iterator[Callable[..., Iterable[Any]]]:
+    """An ordered map over a process pool; one worker runs in this process.
+
+    Workers ignore Ctrl-C and die with this process (see :func:`start_worker`); on
+    any error or interrupt here the pool is terminated at once.
+    """
     if workers <= 1:
         yield map
         return
-    pool = multiprocessing.Pool(workers)
+    pool = multiprocessing.Pool(workers, start_worker, (os.getpid(), bytes_read))
     try:
         yield lambda fn, items: pool.imap(fn, items, chunksize=1)
         pool.close()
@@ -94,6 +110,21 @@ def worker_map(workers: int) -> Iterator[Callable[..., Iterable[Any]]]:
         raise
     finally:
         pool.join()
+
+
+def as_they_come(results: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
+    """The results in order, calling ``tick`` about every 0.2 s while waiting for the
+    next one (to move the progress bar while the workers read)."""
+    if not isinstance(results, multiprocessing.pool.IMapIterator):
+        yield from results
+        return
+    while True:
+        try:
+            yield results.next(timeout=0.2)
+        except multiprocessing.TimeoutError:
+            tick()
+        except StopIteration:
+            return
 
 
 def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
@@ -132,10 +163,12 @@ def run(
     *,
     workers: int,
     rejects: Path,
+    summary_path: Path | None = None,
     chunk_bytes: int | None = None,
     progress: bool | None = None,
 ) -> Summary:
-    """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``.
+    """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``, the
+    summary (as JSON) to ``summary_path``. All are published together at the end.
 
     ``chunk_bytes`` overrides the size of the ranges handed to workers (by default
     one range per worker and file), for tests and tuning.
@@ -144,33 +177,82 @@ def run(
     summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
     films: dict[Key, Film] = {}
     show = sys.stderr.isatty() if progress is None else progress
+    targets = [out, rejects, *([summary_path] if summary_path else [])]
+    with Staging(targets) as staging, spool_directory() as spool:
+        if staging.leftovers:
+            print(
+                f"{PROG}: removed {len(staging.leftovers)} unfinished file(s) left by a run "
+                f"that was killed: {', '.join(str(p) for p in staging.leftovers)}",
+                file=sys.stderr,
+            )
+        with staging.writer(rejects) as rejects_out:
+            chunks = []
+            for index, feed in enumerate(feeds):
+                path, damage = readable_path(feed, spool, index)
+                if damage is not None:
+                    record = {"source": source_name(feed), "line": damage.line}
+                    record |= {"reason": damage.reason, "raw": damage.raw}
+                    rejects_out.write(orjson.dumps(record) + b"\n")
+                    summary.lines += 1
+                    summary.rejected += 1
+                    print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
+                size = chunk_bytes or chunk_size(path.stat().st_size, workers)
+                chunks += plan_chunks(source_name(feed), path, index, size)
+            merge_chunks(chunks, len(feeds), workers, films, summary, rejects_out, show)
+        summary.written = len(films)
+        summary.duplicates = sum(film[TIMES_SEEN] for film in films.values()) - len(films)
+        if summary.lines != summary.rejected + summary.duplicates + summary.written:
+            raise RuntimeError(f"line accounting does not add up: {summary}")
+        table, oddities = build_table(films)
+        summary.unparsed_release = oddities.unparsed_release
+        summary.unparsed_numbers = oddities.unparsed_numbers
+        summary.numbers_hidden = oddities.numbers_hidden
+        write_table(table, staging.path(out), out)
+        summary.seconds = round(time.perf_counter() - started, 3)
+        if summary_path:
+            with staging.writer(summary_path) as stream:
+                stream.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
+        staging.publish()
+    return summary
+
+
+def merge_chunks(
+    chunks: list[Chunk],
+    files: int,
+    workers: int,
+    films: dict[Key, Film],
+    summary: Summary,
+    rejects_out: IO[bytes],
+    show: bool,
+) -> None:
+    """Fan the chunks out to the workers and fold their results in, in input order."""
+    line_offsets = [0] * files
+    bytes_read = multiprocessing.Value("q", 0)
+    pool_size = min(workers, max(len(chunks), 1))
+    # The pool first: its workers are forked before tqdm starts a monitor thread.
     with (
-        tempfile.TemporaryDirectory(prefix="postprocess-") as spool,
-        atomic_writer(rejects) as rejects_out,
+        worker_map(pool_size, bytes_read) as mapper,
+        tqdm(
+            total=sum(c.end - c.start for c in chunks),
+            unit="B",
+            unit_scale=True,
+            desc="post-process",
+            disable=not show,
+        ) as bar,
     ):
-        chunks = []
-        for index, feed in enumerate(feeds):
-            path = readable_path(feed, Path(spool), index)
-            size = chunk_bytes or chunk_size(path.stat().st_size, workers)
-            chunks += plan_chunks(source_name(feed), path, index, size)
-        line_offsets = [0] * len(feeds)
-        # The pool first: its workers are forked before tqdm starts a monitor thread.
-        with (
-            worker_map(min(workers, max(len(chunks), 1))) as mapper,
-            tqdm(
-                total=sum(c.end - c.start for c in chunks),
-                unit="B",
-                unit_scale=True,
-                desc="post-process",
-                disable=not show,
-            ) as bar,
-        ):
+
+        def tick() -> None:
+            bar.update(bytes_read.value - bar.n)
+
+        if pool_size <= 1:  # this process reads: it moves the bar itself
+            worker.progress = bar.update
+        try:
             results = mapper(process_chunk, chunks)
             # pandas takes most of a second to import and only the parent needs it: the
             # workers, forked before it, stay small, and the import overlaps their work.
             import pandas  # noqa: F401
 
-            for chunk, result in zip(chunks, results, strict=True):
+            for chunk, result in zip(chunks, as_they_come(results, tick), strict=True):
                 offset = line_offsets[chunk.file_index]
                 for number, reason, raw in result.rejects:
                     record = {"source": chunk.source, "line": offset + number, "reason": reason}
@@ -180,16 +262,9 @@ def run(
                 summary.blank_lines += result.blank_lines
                 summary.rejected += len(result.rejects)
                 merge_films(films, result.films)
-                bar.update(chunk.end - chunk.start)
+                if pool_size > 1:
+                    tick()
                 bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{len(films):,}", refresh=False)
-        summary.written = len(films)
-        summary.duplicates = sum(film[TIMES_SEEN] for film in films.values()) - len(films)
-        if summary.lines != summary.rejected + summary.duplicates + summary.written:
-            raise RuntimeError(f"line accounting does not add up: {summary}")
-        table, oddities = build_table(films)
-        summary.unparsed_release = oddities.unparsed_release
-        summary.unparsed_numbers = oddities.unparsed_numbers
-        summary.numbers_hidden = oddities.numbers_hidden
-        write_table(table, out)
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
+            bar.update(bar.total - bar.n)
+        finally:
+            worker.progress = None

@@ -14,7 +14,15 @@ winning lines cost 0.1 s and 0.3 s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import codecs
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +31,15 @@ import orjson
 from postprocess.chunks import Chunk
 from postprocess.records import RecordChecker
 
+PR_SET_PDEATHSIG = 1
 #: How much of its range a worker reads at a time.
 READ_BLOCK_BYTES = 4 * 1024 * 1024
 #: A reject's raw text is cut to this many characters; its file and line say where the rest is.
 RAW_LIMIT = 2000
+
+#: Told how many bytes this process has read, for the progress bar: set per process by
+#: :func:`start_worker` (a pool worker) or by the run (when it works alone).
+progress: Callable[[int], None] | None = None
 
 Key = tuple[int, int]
 #: Where a line stands in the whole input: (file index, chunk index, line in chunk).
@@ -67,17 +80,23 @@ def raw_text(raw: bytes) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "…[cut]"
 
 
-def read_lines(chunk: Chunk, block_bytes: int = READ_BLOCK_BYTES) -> Iterator[bytes]:
-    """The lines of a chunk (without newlines), read a block at a time."""
+def read_lines(chunk: Chunk, block_bytes: int | None = None) -> Iterator[bytes]:
+    """The lines of a chunk (without newlines), read a block at a time; a byte-order
+    mark at the start of a file (Windows editors write one) is no part of its first line."""
     with open(chunk.path, "rb") as feed:
         feed.seek(chunk.start)
-        remaining = chunk.end - chunk.start
+        if chunk.start == 0 and feed.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+            feed.seek(0)
+        remaining = chunk.end - feed.tell()
+        block_bytes = block_bytes or READ_BLOCK_BYTES
         tail = b""
         while remaining > 0:
             block = feed.read(min(block_bytes, remaining))
             if not block:
                 break
             remaining -= len(block)
+            if progress is not None:
+                progress(len(block))
             lines = (tail + block).split(b"\n")
             tail = lines.pop()
             yield from lines
@@ -120,6 +139,40 @@ def process_chunk(chunk: Chunk) -> ChunkResult:
     result.line_count = number
     result.lines = number - result.blank_lines
     return result
+
+
+def start_worker(parent: int, bytes_read: Any) -> None:
+    """Pool initializer: Ctrl-C is the parent's to handle (one message, exit 130,
+    no traceback from each worker); the worker dies with its parent, so a killed
+    run leaves no orphan; and it counts the bytes it reads in ``bytes_read``."""
+    global progress
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+    def count(size: int) -> None:
+        with bytes_read.get_lock():
+            bytes_read.value += size
+
+    progress = count
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux kills this process when its parent dies (``PR_SET_PDEATHSIG``); elsewhere
+    a thread watches for the parent to be gone."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the call
+                    os._exit(1)
+                return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
 def merge_films(total: dict[Key, Film], part: dict[Key, Film]) -> None:

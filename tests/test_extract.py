@@ -15,7 +15,7 @@ from maoyan.extract import (
     parse_board_page,
     parse_html,
 )
-from tests.conftest import SHARED_PAGES
+from tests.conftest import SHARED_ABSENT, SHARED_PAGES
 
 SHARED_PARTIALS = SHARED_PAGES / "partials"
 
@@ -50,14 +50,14 @@ def test_own_fixture_pages(path: Path) -> None:
 def test_real_saved_pages(expected_path: Path) -> None:
     page_path = SHARED_PAGES / expected_path.name.replace(".expected.json", ".html")
     if not page_path.exists():
-        pytest.skip(f"{page_path} is absent: the real saved pages live in ../shared/maoyan-pages")
+        pytest.skip(SHARED_ABSENT)
     expected = json.loads(expected_path.read_text(encoding="utf-8"))
     check_page(page_path.read_text(encoding="utf-8"), expected, page_path.name)
 
 
 def test_every_shared_page_has_expectations() -> None:
     if not SHARED_PAGES.exists():
-        pytest.skip("../shared/maoyan-pages is absent")
+        pytest.skip(SHARED_ABSENT)
     pages = {p.stem for p in SHARED_PAGES.glob("*.html")}
     assert pages == {p.name.replace(".expected.json", "") for p in SHARED_EXPECTED}
 
@@ -117,7 +117,7 @@ def test_collapse() -> None:
 def shared_partial(name: str) -> str:
     path = SHARED_PARTIALS / name
     if not path.exists():
-        pytest.skip(f"{path} is absent: the real saved pages live in ../shared/maoyan-pages")
+        pytest.skip(SHARED_ABSENT)
     return path.read_text(encoding="utf-8")
 
 

@@ -365,7 +365,7 @@ def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 1
+    assert proc.returncode == 130
     assert b"interrupted" in err
     assert out.read_text(encoding="utf-8") == "old\n"
     assert [p.name for p in out_dir.iterdir()] == ["t.jsonl"]  # no partial output
