@@ -1,9 +1,13 @@
 """Recognise Maoyan's ways of saying "go away", as pure functions of a response.
 
-Maoyan answers crawlers it dislikes with a 403 "too frequent" page, a 302 to its
-verification centre (a slider captcha), or a 200 page without the board. Each is a
-ban, never an empty or garbage page: the crawl must back off, and in the end stop,
-never scrape it and never try to get past the verification.
+Maoyan answers crawlers it dislikes with its "too frequent" page (403, sometimes
+200) or a 302 to its verification centre (a slider captcha). Each is a ban, never an
+empty or garbage page: the crawl must back off, and in the end stop, never scrape it
+and never try to get past the verification.
+
+A 200 page that is none of these and holds no board is no ban: it is a page this
+crawler does not know (the site's layout changed, or MAOYAN_BASE_URL points at
+another site), and backing off would not change it (see :func:`is_board_page`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,9 @@ def detect_ban(status: int, url: str, body: str, location: str | None = None) ->
         return Ban("too_frequent", f"answered {status}: {TOO_FREQUENT}")
     if status == 403:
         return Ban("forbidden", "answered 403 Forbidden")
-    if status == 200 and BOARD_MARKER not in body:
-        return Ban("no_board", "answered 200 with a page that holds no board")
     return None
+
+
+def is_board_page(body: str) -> bool:
+    """Whether a page is laid out as the board pages this crawler can read."""
+    return BOARD_MARKER in body

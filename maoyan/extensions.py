@@ -55,10 +55,16 @@ class BoardCompletenessCheck:
         return cls(crawler)
 
     def item_scraped(self, item: Any) -> None:
-        self.ranks.add(ItemAdapter(item)["rank"])
+        rank = ItemAdapter(item)["rank"]
+        self.ranks.add(rank)
+        state = getattr(self.crawler.spider, "state", None)
+        if state is not None:  # a job (JOBDIR): a resumed run counts this run's films too
+            state.setdefault("ranks", set()).add(rank)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
+        earlier = getattr(spider, "state", None) or {}
+        self.ranks |= earlier.get("ranks", set())
         expected = int(getattr(spider, "expected_films", 0) or 0)
         missing = sorted(set(range(1, expected + 1)) - self.ranks)
         failed_pages = stats.get_value("board/pages_failed", 0)
@@ -74,6 +80,8 @@ class BoardCompletenessCheck:
             "finished": "the crawl finished",
             "banned": "the crawl was stopped by a ban",
             "refused": "the site refused this client",
+            "unreachable": "the site could not be reached",
+            "unreadable": "a page was no board page this crawler can read",
         }.get(reason, f"the crawl stopped ({reason})")
         logger.error(
             "Board incomplete: %s with %d of %d films collected; missing ranks: %s; "

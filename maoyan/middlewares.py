@@ -10,20 +10,30 @@ back down as healthy answers come in.
 from __future__ import annotations
 
 import logging
+import re
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.cookies import CookiesMiddleware
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    IgnoreRequest,
+    NotConfigured,
+)
 from scrapy.http import Request, Response, TextResponse
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.project import data_path
 from tldextract import TLDExtract
 from twisted.internet.defer import Deferred
 
-from maoyan.bans import TOO_FREQUENT, detect_ban
+from maoyan.bans import TOO_FREQUENT, detect_ban, is_board_page
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -51,6 +61,10 @@ class BannedPage(IgnoreRequest):
 
 class RefusedClient(BannedPage):
     """The site refused this client outright, before serving it any board page."""
+
+
+class UnreadablePage(IgnoreRequest):
+    """A 200 board page that is no board page this crawler knows, and no ban page."""
 
 
 class SelfRedirectLoop(IgnoreRequest):
@@ -134,22 +148,114 @@ class SnapshotCookiesMiddleware(CookiesMiddleware):
             jar.set_cookie_if_ok(cookie, request)
 
 
+class SiteUnreachable(IgnoreRequest):
+    """The site cannot be reached at all (its name does not resolve, its port refuses)."""
+
+
+#: The stats key that says the site was declared unreachable, and why.
+UNREACHABLE_REASON = "unreachable/reason"
+#: Failures that mean the host is not there, not that it is slow: retrying is useless.
+HOST_GONE = (CannotResolveHostError, DownloadConnectionRefusedError)
+
+
 class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
-    """Scrapy's RobotsTxtMiddleware, with every waiting request seeing the parser.
+    """Scrapy's RobotsTxtMiddleware, with every waiting request seeing the parser, and a
+    robots.txt that cannot be reached said as such.
 
     In Scrapy 2.19, when three or more requests wait for a site's robots.txt, the
     second waiter is handed ``None`` ("no robots.txt") instead of the parser, and its
     page is fetched even when robots.txt forbids it. Once the parser is known, this
     gives it to every request.
+
+    Scrapy logs a robots.txt that fails to download with a traceback, naming the
+    board page that waited for it. Here a host that does not resolve or refuses the
+    connection stops the crawl at once (finish reason ``unreachable``) with one line
+    naming robots.txt; any other failure is one warning, and the crawl goes on as if
+    there were no robots.txt, as Scrapy does.
     """
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
-        parser = await super().robot_parser(request)
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            # Scrapy's fetch, with the failure reported as described above.
+            self._parsers[netloc] = Deferred()
+            robots_url = f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
+            robots_request = Request(
+                robots_url,
+                priority=self.DOWNLOAD_PRIORITY,
+                meta={"dont_obey_robotstxt": True},
+                callback=NO_CALLBACK,
+            )
+            try:
+                response = await self.crawler.engine.download_async(robots_request)
+                await self._parse_robots(response, netloc, request)
+            except Exception as error:
+                self._report(robots_url, error)
+                self._robots_error(error, netloc)
+            self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            parser = await maybe_deferred_to_future(parser)
         if parser is None:
-            known = self._parsers.get(urlparse_cached(request).netloc)
+            known = self._parsers.get(netloc)
             if known is not None and not isinstance(known, Deferred):
                 return known
+        if reason := self.crawler.stats.get_value(UNREACHABLE_REASON):
+            raise SiteUnreachable(reason)
         return parser
+
+    def _report(self, robots_url: str, error: Exception) -> None:
+        if isinstance(error, IgnoreRequest):
+            return
+        if isinstance(error, HOST_GONE):
+            declare_unreachable(self.crawler, f"{robots_url} (the site's robots.txt)", error)
+            return
+        logger.warning(
+            "Could not fetch %s (%s: %s); going on as if the site had no robots.txt.",
+            robots_url,
+            type(error).__name__,
+            error,
+        )
+
+
+def declare_unreachable(crawler: Crawler, what: str, error: object) -> None:
+    """Say once, in one line, that the site cannot be reached, and stop the crawl."""
+    stats = crawler.stats
+    if stats.get_value(UNREACHABLE_REASON):
+        return
+    stats.set_value(UNREACHABLE_REASON, f"{what} failed: {error}")
+    logger.error(
+        "Cannot reach the site: %s failed: %s. A name that does not resolve or a port "
+        "that refuses connections is no passing fault, so the crawl stops now (finish "
+        "reason 'unreachable') without retrying. Check the network or proxy and "
+        "MAOYAN_BASE_URL; maoyan.com is often unreachable from outside mainland China "
+        "(`python -m standin demo` runs offline).",
+        what,
+        str(error).rstrip(". "),
+    )
+    deferred_from_coro(crawler.engine.close_spider_async(reason="unreachable"))
+
+
+def unreadable_dir(settings: BaseSettings) -> Path:
+    """MAOYAN_UNREADABLE_DIR; else beside the log file (scrapyd's job logs); else the
+    project's .scrapy/unreadable; else ./unreadable-pages."""
+    if folder := settings.get("MAOYAN_UNREADABLE_DIR"):
+        return Path(folder)
+    if log_file := settings.get("LOG_FILE"):
+        return Path(log_file).parent / "unreadable"
+    try:
+        return Path(data_path("unreadable"))
+    except NotConfigured:  # no scrapy.cfg: not run from a project checkout
+        return Path("unreadable-pages")
+
+
+def save_page(folder: Path, url: str, body: bytes) -> Path:
+    """Keep a page as it came, named by its URL and the time, for a person to inspect."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9]+", "-", url.split("://", 1)[-1]).strip("-")[:100]
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}.html"
+    path.write_bytes(body)
+    return path.resolve()
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
@@ -249,11 +355,19 @@ class BanDetectionMiddleware:
         self.bans_in_a_row = 0
         #: Board pages the site has served: a 403 before the first is a refusal.
         self.pages_served = 0
+        #: Where pages that are no board page are saved for inspection.
+        self.unreadable_dir = unreadable_dir(settings)
         self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        # The last word before the network: once the site is declared unreachable,
+        # the requests still queued in the downloader are not sent.
+        if reason := self.crawler.stats.get_value(UNREACHABLE_REASON):
+            raise SiteUnreachable(reason)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if not request.meta.get(BOARD_PAGE):
@@ -267,6 +381,8 @@ class BanDetectionMiddleware:
         )
         if ban is None:
             if 200 <= response.status < 300:
+                if not (isinstance(response, TextResponse) and is_board_page(response.text)):
+                    self._unreadable(request, response)
                 self.bans_in_a_row = 0
                 self.pages_served += 1
             return response
@@ -307,6 +423,30 @@ class BanDetectionMiddleware:
             )
             self._close("banned")
         raise BannedPage(f"Banned by Maoyan: {ban.message} ({request.url})")
+
+    def _unreadable(self, request: Request, response: Response) -> None:
+        """A page that is neither a board nor a ban page: the layout changed or the URL is
+        wrong. Backing off would not change it; the page is saved for a person to look at,
+        and the crawl stops (finish reason ``unreadable``)."""
+        stats = self.crawler.stats
+        stats.inc_value("board/pages_unreadable")
+        saved = save_page(self.unreadable_dir, request.url, response.body)
+        if not self.closing:
+            logger.error(
+                "Not a board page: %s answered %d with a page that holds no board this crawler "
+                "can read, and is not one of Maoyan's ban or verification pages (so this is no "
+                "ban). Saved it as %s. Stopping the crawl (finish reason 'unreadable'). What to "
+                "do: check that MAOYAN_BASE_URL (%s) is Maoyan's site root; open the saved page "
+                "and run `python -m maoyan.extract %s` on it; if Maoyan changed its layout, "
+                "report it to this project's issue tracker with the saved page.",
+                request.url,
+                response.status,
+                saved,
+                self.crawler.settings.get("MAOYAN_BASE_URL"),
+                saved,
+            )
+            self._close("unreadable")
+        raise UnreadablePage(f"not a board page this crawler can read (saved as {saved})")
 
     def _refuse(self, request: Request, response: Response) -> None:
         """A 403 before any board page was served: the site refuses this client.

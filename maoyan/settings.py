@@ -67,6 +67,18 @@ DOWNLOAD_TIMEOUT = 30
 # 429/503 by itself. The pause starts at RETRY_BACKOFF_BASE and doubles.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
+# Scrapy's list without a name that does not resolve and a port that refuses: neither
+# is a passing fault, and retrying them took minutes to say the site was unreachable.
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
 RETRY_BACKOFF_BASE = 5.0
 RETRY_BACKOFF_MAX = 120.0
 # A ban (403 "too frequent", 302 to the verification page, a page without the board)
@@ -74,12 +86,17 @@ RETRY_BACKOFF_MAX = 120.0
 # then the crawl stops with finish reason "banned".
 MAOYAN_BAN_RETRY_TIMES = 2
 MAOYAN_BAN_BACKOFF = 30.0
-# When this many board pages in a row cannot even connect (after their retries), the
-# site is unreachable: stop with finish reason "unreachable" instead of trying the rest.
+# When this many board pages in a row time out (after their retries), the site is
+# unreachable: stop with finish reason "unreachable" instead of trying the rest. A host
+# that does not resolve or refuses connections is unreachable at the first request.
 MAOYAN_UNREACHABLE_PAGES = 2
 # A first visit is redirected to the same URL to set Maoyan's uuid cookie (followed
 # once). A page still redirecting to itself after this many hops fails with a reason.
 MAOYAN_SELF_REDIRECT_TIMES = 2
+# Where a page that is no board page this crawler can read (and no ban page) is saved
+# for a person to inspect. Unset: beside the log file (scrapyd's job logs), else in the
+# project's .scrapy/unreadable.
+MAOYAN_UNREADABLE_DIR = os.environ.get("MAOYAN_UNREADABLE_DIR", "")
 # A board whose update date is older than this many days is named in the log: its
 # numbers are history, not today's (北美票房榜 has not been updated since 2018).
 MAOYAN_STALE_BOARD_DAYS = 31
@@ -109,6 +126,13 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "maoyan.extensions.BoardCompletenessCheck": 500,
+}
+# A local feed (-O/-o FILE, scrapyd's items_dir) is written under a temporary name and
+# moved into place when the crawl closes: a banned, unreachable or killed crawl never
+# leaves yesterday's feed emptied or half-written.
+FEED_STORAGES = {
+    "": "maoyan.feedstorage.AtomicFileFeedStorage",
+    "file": "maoyan.feedstorage.AtomicFileFeedStorage",
 }
 # Chinese as it is in the feed, not \uXXXX escapes.
 FEED_EXPORT_ENCODING = "utf-8"

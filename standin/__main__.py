@@ -38,6 +38,7 @@ def serve(args: argparse.Namespace) -> int:
         ban_kind=args.ban_kind,
         flaky=args.flaky,
         robots_disallow=args.robots_disallow,
+        redesigned=args.redesigned,
         top100_size=args.top100_size,
     )
     site = StandinSite(behaviour, port=args.port)
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve_cmd.add_argument(
         "--site-of-old", action="store_true", help="the site of 2019-2021: all three of the above"
+    )
+    serve_cmd.add_argument(
+        "--redesigned", action="store_true", help="boards in a markup the crawler does not know"
     )
     serve_cmd.add_argument(
         "--top100-size", type=int, default=100, help="films on board 4 (10 a page)"

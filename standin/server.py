@@ -62,6 +62,9 @@ class Behaviour:
     broken_ranks: frozenset[int] = frozenset()
     #: Offsets answered with a 404.
     missing_offsets: frozenset[int] = frozenset()
+    #: Serve the boards in a markup the crawler does not know, as after a redesign of
+    #: the site: the films are there, ``div.board-wrapper`` and ``i.board-index`` are not.
+    redesigned: bool = False
     #: How many films board 4 holds: beyond 100, numbered variants of the real ones
     #: (for benchmark sites of thousands of pages).
     top100_size: int = 100
@@ -218,6 +221,8 @@ class StandinSite:
                 broken_ranks=behaviour.broken_ranks,
                 font_version=behaviour.font_version,
             ).encode("utf-8")
+        if behaviour.redesigned:
+            page = page.replace(b"board-wrapper", b"rank-list").replace(b"board-index", b"rank-no")
         return self._send(handler, 200, page)
 
     def _send_to_itself(self, handler: BaseHTTPRequestHandler) -> None:

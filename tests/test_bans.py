@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse, Response
 
-from maoyan.bans import detect_ban, is_verification_url
+from maoyan.bans import detect_ban, is_board_page, is_verification_url
 from maoyan.middlewares import backoff_delay, retry_after_seconds
 from standin.films import BOARDS
 from standin.pages import BANNED_PAGE, render_board_page, render_verify_page
@@ -23,7 +23,6 @@ GOOD_PAGE = render_board_page(4, 30, BOARDS[4], "2026-11-23")
         (403, BOARD_URL, BANNED_PAGE, None, "too_frequent"),
         (200, BOARD_URL, BANNED_PAGE, None, "too_frequent"),
         (403, BOARD_URL, "", None, "forbidden"),
-        (200, BOARD_URL, "<html><body>维护中</body></html>", None, "no_board"),
     ],
 )
 def test_bans_are_recognised(status, url, body, location, kind) -> None:
@@ -39,10 +38,17 @@ def test_bans_are_recognised(status, url, body, location, kind) -> None:
         (429, "", None),
         (404, "", None),
         (301, "", "https://www.maoyan.com/board/4?offset=30"),  # an ordinary redirect
+        (200, "<html><body>维护中</body></html>", None),  # no board, but no ban page either
     ],
 )
 def test_ordinary_answers_are_not_bans(status, body, location) -> None:
     assert detect_ban(status, BOARD_URL, body, location) is None
+
+
+def test_board_pages_are_told_from_other_pages() -> None:
+    assert is_board_page(GOOD_PAGE)
+    assert not is_board_page(BANNED_PAGE)
+    assert not is_board_page("<html><head><title>猫眼电影</title></head><body></body></html>")
 
 
 def test_verification_urls() -> None:

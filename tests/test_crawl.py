@@ -4,7 +4,6 @@ against the stand-in site on 127.0.0.1 behaving well and badly."""
 from __future__ import annotations
 
 import re
-import socket
 from datetime import UTC, datetime, timedelta
 
 from standin.feeds import feed_record
@@ -103,7 +102,7 @@ def test_403_stops_the_crawl(standin, crawl) -> None:
     check_banned(crawl(site.url), site, good_pages=3)
 
 
-def test_page_without_board_is_a_ban(standin, crawl) -> None:
+def test_too_frequent_page_served_with_200_is_a_ban(standin, crawl) -> None:
     site = standin(ban_after=5, ban_kind="blank")
     check_banned(crawl(site.url), site, good_pages=5)
 
@@ -274,14 +273,6 @@ def test_pages_argument_walks_that_many_pages(standin, crawl) -> None:
     assert "Board complete: all 30 films collected." in result.log
 
 
-def test_bad_spider_argument_is_a_clear_error(standin, crawl) -> None:
-    site = standin()
-    result = crawl(site.url, "-a", "board=top")
-    assert result.returncode == 1
-    assert "board and pages must be whole numbers" in result.log
-    assert site.board_requests() == []
-
-
 def test_development_cache_replays_pages_but_never_bans(standin, crawl, tmp_path) -> None:
     site = standin(ban_after=0, ban_kind="blank")
     cache = {"HTTPCACHE_DIR": str(tmp_path / "httpcache")}
@@ -296,17 +287,3 @@ def test_development_cache_replays_pages_but_never_bans(standin, crawl, tmp_path
     assert replayed.returncode == 0
     assert without_time(replayed.items) == without_time(fresh.items)
     assert len(site.board_requests()) == requests_before  # all ten pages from the cache
-
-
-def test_unreachable_site_stops_early_with_a_clear_reason(crawl) -> None:
-    with socket.socket() as probe:  # a loopback port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    result = crawl(f"http://127.0.0.1:{port}", settings={"DOWNLOAD_TIMEOUT": "5"})
-    assert result.returncode == 1
-    assert result.items == []
-    assert "Spider closed (unreachable)" in result.log
-    stops = [line for line in result.log_lines("ERROR") if "Cannot reach" in line]
-    assert len(stops) == 1 and "2 board pages in a row" in stops[0]
-    # two pages tried (with their retries), not all ten
-    assert result.log.count("failed (") == 2

@@ -232,13 +232,13 @@ def test_csv_cells_that_would_be_formulas_are_text(tmp_path) -> None:
 
 #: The real command line, with each chunk's work slowed so that the workers are busy
 #: when the signal comes (fork start: the workers run this __main__'s function).
-SLOW_RUN = """
-import sys, time
+SLOW_RUN = r"""
+import os, sys, time
 import postprocess.run
 from postprocess.worker import process_chunk
 
 def slow_chunk(chunk):
-    print("worker busy", flush=True)
+    os.write(1, b"worker busy\n")  # one write: the two workers' lines never mix
     time.sleep(60)
     return process_chunk(chunk)
 

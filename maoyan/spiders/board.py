@@ -11,20 +11,21 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    CloseSpider,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-)
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
 from maoyan.extract import NUMBER_FIELDS, BoardPage, parse_board_page
 from maoyan.items import BoardEntry
-from maoyan.middlewares import BOARD_PAGE, BannedPage
+from maoyan.middlewares import (
+    BOARD_PAGE,
+    HOST_GONE,
+    UNREACHABLE_REASON,
+    BannedPage,
+    SiteUnreachable,
+    declare_unreachable,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -33,17 +34,57 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 TOP100 = 4
+#: Request meta key: the board page's URL as first asked for, whatever redirects follow.
+PAGE_URL = "maoyan_page_url"
 PAGE_SIZE = 10
 TOP100_SIZE = 100
 #: How many films each board holds when whole (TOP100's follows the ``pages`` argument).
 BOARD_SIZES = {7: 10, 6: 50, 1: 10, 2: 10}
-#: Failures that mean the site cannot be reached at all, not that a page is bad.
-UNREACHABLE = (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    ConnectError,
-)
+#: Failures that, page after page, mean the site cannot be reached (a host that does
+#: not resolve or refuses is declared unreachable at the first page: HOST_GONE).
+UNREACHABLE = (DownloadTimeoutError, ConnectError)
+
+
+#: The spider's arguments; ``_job`` is the job id scrapyd passes to every crawl.
+ARGUMENTS = ("board", "pages", "_job")
+
+
+class ArgumentError(ValueError):
+    """A spider argument that cannot be right: said in one line before any request."""
+
+
+def check_arguments(**arguments: object) -> tuple[int, int]:
+    """``(board, pages)`` from the ``-a`` arguments, or an :class:`ArgumentError` that says
+    what is wrong: an unknown name (a typo would otherwise crawl TOP100 without a word),
+    a board that does not exist, a number of pages that is not positive."""
+    unknown = sorted(set(arguments) - set(ARGUMENTS))
+    if unknown:
+        raise ArgumentError(
+            f"unknown argument {', '.join(unknown)}: the board spider takes "
+            "board (4, 7, 6, 1 or 2) and pages (TOP100 only)"
+        )
+    board, pages = arguments.get("board", TOP100), arguments.get("pages")
+    boards = (TOP100, *BOARD_SIZES)
+    try:
+        board_id = int(str(board).strip())
+    except ValueError:
+        board_id = None
+    if board_id not in boards:
+        raise ArgumentError(
+            f"board={board}: no such board; use one of {', '.join(map(str, boards))} "
+            "(4 TOP100, 7 热映口碑榜, 6 最受期待榜, 1 国内票房榜, 2 北美票房榜)"
+        )
+    if pages is None:
+        return board_id, TOP100_SIZE // PAGE_SIZE
+    if board_id != TOP100:
+        raise ArgumentError(f"pages={pages}: pages applies to TOP100 (board 4) only")
+    try:
+        page_count = int(str(pages).strip())
+    except ValueError:
+        page_count = 0
+    if page_count < 1:
+        raise ArgumentError(f"pages={pages}: give a whole number of pages, 1 or more (10 is all)")
+    return board_id, page_count
 
 
 def parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -90,18 +131,12 @@ class BoardSpider(scrapy.Spider):
     def __init__(
         self,
         board: int | str = TOP100,
-        pages: int | str = TOP100_SIZE // PAGE_SIZE,
+        pages: int | str | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        try:
-            self.board_id = int(board)
-            self.pages = int(pages)
-        except ValueError:
-            raise ValueError(
-                f"board and pages must be whole numbers, e.g. board=4, not {board!r}, {pages!r}"
-            ) from None
+        self.board_id, self.pages = check_arguments(board=board, pages=pages)
         #: How many films the board should have (more if its pages show more ranks).
         self.expected_films = (
             self.pages * PAGE_SIZE if self.board_id == TOP100 else BOARD_SIZES.get(self.board_id, 0)
@@ -138,10 +173,25 @@ class BoardSpider(scrapy.Spider):
             cookies=self.cookies,
             priority=priority,
             headers={"Referer": referer} if referer else None,
-            meta={BOARD_PAGE: True},
+            meta={BOARD_PAGE: True, PAGE_URL: url},
         )
 
+    @property
+    def unfinished(self) -> dict[str, str | None]:
+        """Pages an earlier run of this job requested but did not parse (banned, failed,
+        not fetched), by URL with their Referer: with ``-s JOBDIR=DIR`` Scrapy keeps
+        ``self.state`` between runs, and a resumed run fetches these again. Scrapy's
+        own queue in JOBDIR keeps the pages never requested."""
+        state = getattr(self, "state", None)
+        if state is None:  # no JOBDIR: nothing to resume
+            return {}
+        return state.setdefault("unfinished", {})
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url, referer in list(self.unfinished.items()):
+            self.logger.info("Resuming: fetching %s again (not parsed in an earlier run)", url)
+            request = self.page_request(url, 1, referer)
+            yield request.replace(dont_filter=True)  # the duplicate filter has seen it
         if self.board_id == TOP100:
             for offset in range(0, self.pages * PAGE_SIZE, PAGE_SIZE):
                 # Earlier pages first: with one request at a time the feed is in rank order.
@@ -153,6 +203,7 @@ class BoardSpider(scrapy.Spider):
     def parse(self, response: Response) -> Any:
         crawled_at = utc_now()
         self.unreachable_in_a_row = 0
+        self.unfinished.pop(response.meta.get(PAGE_URL, response.url), None)
         page = parse_board_page(response.text, response.url)
         self.crawler.stats.inc_value("board/pages_parsed")
         if not page.entries:
@@ -207,9 +258,18 @@ class BoardSpider(scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
+        if getattr(self, "state", None) is not None:
+            referer = request.headers.get(b"Referer")
+            self.unfinished[request.meta.get(PAGE_URL, request.url)] = (
+                referer.decode("latin-1") if referer else None
+            )
         if failure.check(BannedPage):
             return  # the ban middleware has said what happened and is closing the crawl
         self.crawler.stats.inc_value("board/pages_failed")
+        if failure.check(SiteUnreachable) or self.crawler.stats.get_value(UNREACHABLE_REASON):
+            # Said once, in one line, by declare_unreachable; each page only named.
+            self.logger.info("Board page %s not fetched: the site is unreachable.", request.url)
+            return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.logger.error(
                 "Not fetching %s: the site's robots.txt forbids it, and this project obeys "
@@ -221,19 +281,17 @@ class BoardSpider(scrapy.Spider):
             reason = f"the site answered HTTP {failure.value.response.status}"
         else:
             reason = failure.getErrorMessage()
+        if failure.check(*HOST_GONE):
+            declare_unreachable(self.crawler, request.url, reason)
+            return
         self.logger.error(
             "Board page %s failed (%s); its films are missing from this crawl.", request.url, reason
         )
         if failure.check(*UNREACHABLE):
             self.unreachable_in_a_row += 1
             if self.unreachable_in_a_row >= self.unreachable_limit:
-                self.logger.error(
-                    "Cannot reach %s: %d board pages in a row failed to connect even after "
-                    "retries (%s). Stopping the crawl (finish reason 'unreachable'). Check the "
-                    "network or proxy, or MAOYAN_BASE_URL; maoyan.com is often unreachable "
-                    "from outside mainland China (try `python -m standin demo` offline).",
-                    self.base_url,
-                    self.unreachable_in_a_row,
+                declare_unreachable(
+                    self.crawler,
+                    f"{self.unreachable_in_a_row} board pages in a row, even after retries",
                     reason,
                 )
-                raise CloseSpider("unreachable")

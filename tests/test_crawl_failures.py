@@ -1,0 +1,163 @@
+"""The crawl when things go wrong, as a user meets it: a page that is no board, a
+site that cannot be reached, a wrong argument, a killed crawl, a crawl resumed."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAST_SETTINGS, REPO, SCRAPY, clean_env
+from tests.test_crawl import expected_entries, without_time
+
+
+def test_a_page_in_an_unknown_layout_is_not_called_a_ban(standin, crawl, tmp_path) -> None:
+    site = standin(redesigned=True)
+    saved = tmp_path / "unreadable"
+    result = crawl(site.url, env={"MAOYAN_UNREADABLE_DIR": str(saved)})
+    assert result.returncode == 1
+    assert "Spider closed (unreadable)" in result.log
+    assert "Banned" not in result.log and "MAOYAN_COOKIE" not in result.log
+    [error] = [line for line in result.log_lines("ERROR") if "Not a board page" in line]
+    assert "is not one of Maoyan's ban or verification pages (so this is no ban)" in error
+    assert "python -m maoyan.extract" in error and "MAOYAN_BASE_URL" in error
+    [page] = saved.iterdir()
+    assert str(page) in error and b"rank-list" in page.read_bytes()
+    # No back-off and no retry: the first page, once (after the cookie handshake).
+    assert site.board_requests() == [("/board/4?offset=0", 302), ("/board/4?offset=0", 200)]
+    # The advice works: the extractor runs on the saved page and shows it holds no entry.
+    shown = subprocess.run(
+        [str(Path(SCRAPY).with_name("python")), "-m", "maoyan.extract", str(page)],
+        cwd=REPO, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert json.loads(shown.stdout)["entries"] == []
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "robots", "failed"),
+    [
+        ("http://127.0.0.1:{port}", "True", "http://127.0.0.1:{port}/robots.txt (the site's"),
+        ("http://no-such-host.invalid", "True", "http://no-such-host.invalid/robots.txt"),
+        ("http://127.0.0.1:{port}", "False", "http://127.0.0.1:{port}/board/4?offset=0 failed"),
+    ],
+)  # fmt: skip
+def test_an_unreachable_site_is_declared_at_once(crawl, tmp_path, base_url, robots, failed) -> None:
+    port = closed_port()
+    feed = tmp_path / "out.jsonl"
+    feed.write_text('{"yesterday": "a good feed"}\n', encoding="utf-8")
+    started = time.monotonic()
+    result = crawl(base_url.format(port=port), settings={"ROBOTSTXT_OBEY": robots})
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    assert "Spider closed (unreachable)" in result.log
+    [stop] = [line for line in result.log_lines("ERROR") if "Cannot reach" in line]
+    assert f"Cannot reach the site: {failed.format(port=port)}" in stop
+    assert "Traceback" not in result.log and "Retrying" not in result.log
+    assert "Gave up retrying" not in result.log
+    # Nothing is sent after the crawl started closing.
+    after = result.log.split("Closing spider (unreachable)")[1]
+    assert "Crawled (" not in after and "Slowing down" not in after
+    # An unreachable crawl collected nothing: yesterday's feed stays.
+    assert feed.read_text(encoding="utf-8") == '{"yesterday": "a good feed"}\n'
+    assert "was left as it was" in result.log
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("board=abc", "board=abc: no such board; use one of 4, 7, 6, 1, 2"),
+        ("board=99", "board=99: no such board"),
+        ("pages=0", "pages=0: give a whole number of pages, 1 or more"),
+        ("pages=-1", "pages=-1: give a whole number of pages, 1 or more"),
+        ("boardd=7", "unknown argument boardd: the board spider takes board"),
+    ],
+)
+def test_wrong_spider_arguments_are_one_line_usage_errors(standin, argument, message) -> None:
+    site = standin()
+    proc = subprocess.run(
+        [SCRAPY, "crawl", "board", "-a", argument, "-s", f"MAOYAN_BASE_URL={site.url}"],
+        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [f"scrapy crawl board: error: {message}" + errors[0].split(message, 1)[1]]
+    assert "Traceback" not in proc.stderr
+    assert site.log.snapshot() == []  # not even robots.txt
+
+
+def crawl_command(site_url: str, out: Path, *extra: str, overwrite: bool = True) -> list[str]:
+    command = [SCRAPY, "crawl", "board", "-O" if overwrite else "-o", str(out)]
+    for name, value in {**FAST_SETTINGS, "MAOYAN_BASE_URL": site_url}.items():
+        command += ["-s", f"{name}={value}"]
+    return command + list(extra)
+
+
+def test_a_killed_crawl_leaves_yesterdays_feed(standin, tmp_path) -> None:
+    site = standin()
+    out = tmp_path / "out.jsonl"
+    yesterday = b"".join(json.dumps(e).encode() + b"\n" for e in expected_entries(site.url))
+    out.write_bytes(yesterday)
+    proc = subprocess.Popen(
+        crawl_command(site.url, out, "-s", "DOWNLOAD_DELAY=0.3"),
+        cwd=REPO, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while sum(status == 200 for _, status in site.board_requests()) < 4:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.read_bytes() == yesterday  # not emptied, not half-written
+    [partial] = [p for p in tmp_path.iterdir() if p.name.endswith(".partial")]
+    assert partial.name.startswith(".out.jsonl.") and partial.stat().st_size > 0
+
+    again = subprocess.run(
+        crawl_command(site.url, out), cwd=REPO, env=clean_env(), capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert f"Removed {partial}, the unfinished feed of a crawl that was killed" in again.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
+    feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert without_time(feed) == expected_entries(site.url)
+
+
+def test_a_banned_crawl_resumes_where_it_stopped(standin, tmp_path) -> None:
+    site = standin(ban_after=3, ban_kind="403")
+    out, job = tmp_path / "out.jsonl", tmp_path / "job"
+    command = crawl_command(site.url, out, "-s", f"JOBDIR={job}", overwrite=False)
+    first = subprocess.run(
+        command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 1
+    assert "Spider closed (banned)" in first.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 30
+
+    site.behaviour.ban_after = None  # hours later, the ban has lifted
+    asked_before = len(site.board_requests())
+    second = subprocess.run(
+        command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=120
+    )
+    assert second.returncode == 0, second.stderr
+    assert "Board complete: all 100 films collected." in second.stderr
+    assert "Resuming: fetching " + f"{site.url}/board/4?offset=30 again" in second.stderr
+    # Only what the first run lacked: the banned page first, then the seven never asked.
+    fetched = [path for path, status in site.board_requests()[asked_before:] if status == 200]
+    assert fetched == [f"/board/4?offset={offset}" for offset in range(30, 100, 10)]
+    feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert without_time(feed) == expected_entries(site.url)  # each film once, in rank order
