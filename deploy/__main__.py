@@ -1,4 +1,6 @@
-"""``python -m deploy [TARGET]``: deploy the project to scrapyd, and fail loudly.
+"""``python -m deploy [TARGET]``: deploy the project to scrapyd, and fail loudly;
+``python -m deploy status [TARGET]``: how the crawls scrapyd ran ended;
+``python -m deploy serve [DIR]``: start scrapyd, only with credentials of your own.
 
 ``scrapyd-deploy`` exits 0 even when scrapyd answers ``{"status": "error"}`` -- an
 egg that imports a missing module, say -- and the broken version then becomes the
@@ -6,6 +8,13 @@ latest, so the next scheduled crawl runs it. This runs ``scrapyd-deploy``, reads
 scrapyd's answer, and when the deploy failed (or the egg holds no ``board`` spider)
 removes the broken version from scrapyd, so the last good one stays the latest,
 and exits 1 with the reason.
+
+Before uploading, the credentials are tried on scrapyd's API: a refusal (401) or an
+unreachable scrapyd is said as such, and nothing is uploaded.
+
+scrapyd 1.6 shows no exit status: a banned or incomplete crawl looks finished like
+a good one in ``listjobs.json``. ``status`` reads each finished job's log (through
+scrapyd's own ``log_url``) for the verdict the crawl wrote there.
 
 Targets are the ``[deploy:NAME]`` sections of scrapy.cfg (and of
 ``~/.config/scrapy.cfg``); credentials come from the environment.
@@ -15,6 +24,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -69,6 +81,14 @@ class Scrapyd:
         response.raise_for_status()
         return response.json()
 
+    def log(self, log_url: str) -> str:
+        response = requests.get(urljoin(self.url + "/", log_url), auth=self.auth, timeout=30)
+        response.raise_for_status()
+        return response.text
+
+    def jobs(self) -> dict:
+        return self.call("GET", "listjobs.json")
+
     def versions(self) -> list[str]:
         return self.call("GET", "listversions.json").get("versions", [])
 
@@ -89,12 +109,18 @@ def deploy(name: str, version: str) -> int:
             file=sys.stderr,
         )
         return 1
+    scrapyd = Scrapyd(target)
+    try:
+        before = scrapyd.versions()
+    except requests.RequestException as error:
+        print(f"deploy: FAILED to {scrapyd.url}: {api_problem(error)}; nothing was uploaded.",
+              file=sys.stderr)  # fmt: skip
+        return 1
     command = [str(Path(sys.executable).with_name("scrapyd-deploy")), name, "-v", version]
     proc = subprocess.run(command, capture_output=True, text=True)
     sys.stderr.write(proc.stderr)
     sys.stdout.write(proc.stdout)
     answer = scrapyd_answer(proc.stdout) or {}
-    scrapyd = Scrapyd(target)
     problem = None
     if proc.returncode != 0:
         problem = f"scrapyd-deploy exited with status {proc.returncode}"
@@ -115,19 +141,119 @@ def deploy(name: str, version: str) -> int:
         return 0
     removed = ""
     try:
-        if version in scrapyd.versions():
+        uploaded = version in scrapyd.versions() and version not in before
+        if uploaded:
             scrapyd.delete_version(version)
             removed = f" The broken version {version} was removed from scrapyd."
+        else:
+            removed = f" Version {version} did not reach scrapyd; nothing changed there."
     except requests.RequestException as error:
         removed = (
-            f" Could not remove the broken version {version} ({error}); it is now the latest: "
-            f"remove it with delversion.json before the next crawl."
+            f" Could not check whether version {version} reached scrapyd ({api_problem(error)}):"
+            f" look at listversions.json, and remove it with delversion.json if it is there."
         )
     print(f"deploy: FAILED to {scrapyd.url}: {problem}.{removed}", file=sys.stderr)
     return 1
 
 
+def api_problem(error: requests.RequestException) -> str:
+    """What went wrong with a scrapyd API call, said for a person."""
+    response = getattr(error, "response", None)
+    if response is not None and response.status_code == 401:
+        return (
+            "scrapyd refused the credentials (HTTP 401): check SCRAPYD_USERNAME and "
+            "SCRAPYD_PASSWORD (or the target's username/password) against scrapyd's"
+        )
+    if isinstance(error, requests.ConnectionError):
+        return f"cannot reach scrapyd ({type(error).__name__}): is it running at that address?"
+    return f"scrapyd's API failed: {error}"
+
+
+#: What a crawl's log says about how it ended (see maoyan.extensions, scrapy's engine).
+CLOSED = re.compile(r"Spider closed \((?P<reason>[^)]*)\)")
+VERDICT = re.compile(r"\] (?:INFO|ERROR): (?P<verdict>Board (?:complete|incomplete)[^\n]*)")
+
+
+def job_outcome(log: str) -> tuple[bool, str]:
+    """``(succeeded, what happened)`` from a crawl's log, as the crawl itself judged it."""
+    closed = CLOSED.findall(log)
+    verdicts = VERDICT.findall(log)
+    reason = closed[-1] if closed else None
+    if reason is None:
+        return False, "the log has no end: the crawl was killed or is still running"
+    verdict = verdicts[-1] if verdicts else "no verdict in the log"
+    ok = reason == "finished" and verdict.startswith("Board complete")
+    verdict = verdict.split(" `scrapy crawl` exits")[0]
+    return ok, f"{'OK' if ok else 'FAILED'} ({reason}): {verdict}"
+
+
+def status(name: str, limit: int) -> int:
+    """Print the outcome of the last ``limit`` finished jobs; exit 1 if the newest failed."""
+    scrapyd = Scrapyd(target_config(name))
+    try:
+        jobs = scrapyd.jobs()
+    except requests.RequestException as error:
+        print(f"deploy status: {scrapyd.url}: {api_problem(error)}", file=sys.stderr)
+        return 1
+    for state in ("pending", "running"):
+        for job in jobs.get(state, []):
+            print(f"{job['id']}  {job.get('spider', '')}  {state}")
+    finished = sorted(jobs.get("finished", []), key=lambda job: job.get("end_time") or "")
+    newest_ok = True
+    for job in finished[-limit:]:
+        try:
+            ok, outcome = job_outcome(scrapyd.log(job["log_url"]))
+        except (KeyError, requests.RequestException) as error:
+            ok, outcome = False, f"UNKNOWN: could not read the job's log ({error})"
+        newest_ok = ok
+        print(f"{job['id']}  {job.get('spider', '')}  ended {job.get('end_time', '?')}  {outcome}")
+    if not finished:
+        print(f"no finished job in project {scrapyd.project} on {scrapyd.url}")
+    return 0 if newest_ok else 1
+
+
+#: Passwords published in examples, this project's included: never good enough.
+EXAMPLE_PASSWORDS = {"change-me", "changeme", "password", "secret", "scrapyd"}
+
+
+def serve(home: Path) -> int:
+    """Run scrapyd in ``home`` (which holds scrapyd.conf), only with credentials set."""
+    username = os.environ.get("SCRAPYD_USERNAME", "")
+    password = os.environ.get("SCRAPYD_PASSWORD", "")
+    problem = None
+    if not username or not password:
+        problem = "set SCRAPYD_USERNAME and SCRAPYD_PASSWORD: scrapyd runs code you upload"
+    elif password.lower() in EXAMPLE_PASSWORDS or len(password) < 12:
+        problem = "SCRAPYD_PASSWORD is an example or too short: use 12 characters or more"
+    elif not (home / "scrapyd.conf").is_file():
+        problem = f"{home} holds no scrapyd.conf (copy the project's scrapyd.conf there)"
+    if problem:
+        print(f"deploy serve: not starting scrapyd: {problem}", file=sys.stderr)
+        return 1
+    scrapyd = shutil.which("scrapyd", path=str(Path(sys.executable).parent)) or "scrapyd"
+    os.chdir(home)
+    os.execv(scrapyd, [scrapyd])
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["status"]:
+        parser = argparse.ArgumentParser(
+            prog="python -m deploy status",
+            description="How the crawls scrapyd finished ended, read from their logs; "
+            "exit 1 when the newest failed.",
+        )
+        parser.add_argument("target", nargs="?", default="local", help="target in scrapy.cfg")
+        parser.add_argument("--jobs", type=int, default=10, help="how many finished jobs")
+        args = parser.parse_args(argv[1:])
+        return status(args.target, args.jobs)
+    if argv[:1] == ["serve"]:
+        parser = argparse.ArgumentParser(
+            prog="python -m deploy serve",
+            description="Start scrapyd in DIR, refusing to without credentials of your own.",
+        )
+        parser.add_argument("home", nargs="?", type=Path, default=Path.home() / "scrapyd")
+        return serve(parser.parse_args(argv[1:]).home)
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
     parser.add_argument("target", nargs="?", default="local", help="deploy target in scrapy.cfg")
     parser.add_argument(

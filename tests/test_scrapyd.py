@@ -110,9 +110,9 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
         "SCRAPYD_PASSWORD": PASSWORD,
         "XDG_CONFIG_HOME": str(xdg),
     }
-    process = subprocess.Popen(
-        [str(BIN / "scrapyd")],
-        cwd=home,
+    process = subprocess.Popen(  # as the README starts it: through the launcher
+        [sys.executable, "-m", "deploy", "serve", str(home)],
+        cwd=REPO,
         env=env,
         stdout=(home / "scrapyd.out").open("wb"),
         stderr=subprocess.STDOUT,
@@ -211,3 +211,61 @@ def test_broken_egg_fails_loudly_and_is_removed(scrapyd, deployed, tmp_path) -> 
     # The good version is still the latest, and still runs.
     assert scrapyd.get("listversions.json", project="maoyan")["versions"] == [deployed]
     assert scrapyd.get("listspiders.json", project="maoyan")["spiders"] == ["board"]
+
+
+def test_wrong_password_is_said_and_nothing_uploaded(scrapyd, deployed) -> None:
+    wrong = Scrapyd(scrapyd.url, scrapyd.home, {**scrapyd.env, "SCRAPYD_PASSWORD": "not-it"})
+    proc = wrong.deploy(version="8888888888888")
+    assert proc.returncode == 1
+    assert "scrapyd refused the credentials (HTTP 401)" in proc.stderr
+    assert "nothing was uploaded" in proc.stderr
+    assert "latest" not in proc.stderr + proc.stdout
+    assert scrapyd.get("listversions.json", project="maoyan")["versions"] == [deployed]
+
+
+def deploy_status(scrapyd: Scrapyd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", "status", "test", "--jobs", "100"],
+        cwd=REPO, env={**scrapyd.env, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+
+
+def test_status_tells_a_failed_crawl_from_a_good_one(scrapyd, deployed, standin) -> None:
+    good = scrapyd.run_job(standin().url)
+    proc = deploy_status(scrapyd)
+    assert proc.returncode == 0, proc.stderr
+    [line] = [line for line in proc.stdout.splitlines() if line.startswith(good["id"])]
+    assert line.endswith("OK (finished): Board complete: all 100 films collected.")
+
+    banned = scrapyd.run_job(standin(ban_after=3, ban_kind="verify").url)
+    proc = deploy_status(scrapyd)
+    assert proc.returncode == 1  # the newest job failed
+    [line] = [line for line in proc.stdout.splitlines() if line.startswith(banned["id"])]
+    assert (
+        "FAILED (banned): Board incomplete: the crawl was stopped by a ban with 30 of 100" in line
+    )
+
+
+def without_credentials() -> dict[str, str]:
+    return {k: v for k, v in clean_env().items() if not k.startswith("SCRAPYD_")}
+
+
+def test_the_shipped_configuration_needs_credentials_of_your_own(tmp_path) -> None:
+    config = (REPO / "scrapyd.conf").read_text()
+    assert "change-me" not in config
+    (tmp_path / "scrapyd.conf").write_text(config.replace("6800", str(free_port())))
+    bare = subprocess.run(
+        [str(BIN / "scrapyd")], cwd=tmp_path, env=without_credentials(),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bare.returncode != 0
+    assert "illegal character ':'" in bare.stdout + bare.stderr
+    for password in ("", "change-me", "short"):
+        env = {**without_credentials(), "SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": password}
+        served = subprocess.run(
+            [sys.executable, "-m", "deploy", "serve", str(tmp_path)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert served.returncode == 1
+        assert served.stderr.startswith("deploy serve: not starting scrapyd: ")
