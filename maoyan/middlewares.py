@@ -218,20 +218,29 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         )
 
 
-def declare_unreachable(crawler: Crawler, what: str, error: object) -> None:
+#: Why the crawl stops at once, by how the site failed.
+HOST_GONE_WHY = (
+    "A name that does not resolve or a port that refuses connections is no passing "
+    "fault, so the crawl stops now, without retrying"
+)
+TIMED_OUT_WHY = "The site keeps timing out even after retries with back-off, so the crawl stops"
+
+
+def declare_unreachable(
+    crawler: Crawler, what: str, error: object, why: str = HOST_GONE_WHY
+) -> None:
     """Say once, in one line, that the site cannot be reached, and stop the crawl."""
     stats = crawler.stats
     if stats.get_value(UNREACHABLE_REASON):
         return
     stats.set_value(UNREACHABLE_REASON, f"{what} failed: {error}")
     logger.error(
-        "Cannot reach the site: %s failed: %s. A name that does not resolve or a port "
-        "that refuses connections is no passing fault, so the crawl stops now (finish "
-        "reason 'unreachable') without retrying. Check the network or proxy and "
-        "MAOYAN_BASE_URL; maoyan.com is often unreachable from outside mainland China "
-        "(`python -m standin demo` runs offline).",
+        "Cannot reach the site: %s failed: %s. %s (finish reason 'unreachable'). Check the "
+        "network or proxy and MAOYAN_BASE_URL; maoyan.com is often unreachable from outside "
+        "mainland China (`python -m standin demo` runs offline).",
         what,
         str(error).rstrip(". "),
+        why,
     )
     deferred_from_coro(crawler.engine.close_spider_async(reason="unreachable"))
 
@@ -311,6 +320,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def process_exception(
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
+        if self.crawler.stats.get_value(UNREACHABLE_REASON):
+            return None  # the crawl is stopping: no retry of a page in flight
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             self._back_off(result, None)

@@ -73,6 +73,25 @@ def test_an_unreachable_site_is_declared_at_once(crawl, tmp_path, base_url, robo
     assert "was left as it was" in result.log
 
 
+def test_a_site_that_keeps_timing_out_is_unreachable_after_two_pages(crawl) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        result = crawl(url, settings={"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1"})
+    assert result.returncode == 1
+    assert "Spider closed (unreachable)" in result.log
+    # robots.txt that times out is a warning, as Scrapy goes on without one; not a traceback.
+    assert f"Could not fetch {url}/robots.txt" in result.log and "Traceback" not in result.log
+    [stop] = [line for line in result.log_lines("ERROR") if "Cannot reach" in line]
+    assert f"{url}/board/4?offset=10 (board page 2 in a row) failed" in stop
+    assert "keeps timing out even after retries" in stop
+    # Both pages named; a page in flight then is not retried, and nothing more is sent.
+    assert sum("Board page" in line for line in result.log_lines("ERROR")) == 2
+    after = result.log.split("Closing spider (unreachable)")[1]
+    assert "Slowing down" not in after and "Crawled (" not in after
+
+
 @pytest.mark.parametrize(
     ("argument", "message"),
     [

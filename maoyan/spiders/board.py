@@ -21,6 +21,7 @@ from maoyan.items import BoardEntry
 from maoyan.middlewares import (
     BOARD_PAGE,
     HOST_GONE,
+    TIMED_OUT_WHY,
     UNREACHABLE_REASON,
     BannedPage,
     SiteUnreachable,
@@ -266,9 +267,16 @@ class BoardSpider(scrapy.Spider):
         if failure.check(BannedPage):
             return  # the ban middleware has said what happened and is closing the crawl
         self.crawler.stats.inc_value("board/pages_failed")
-        if failure.check(SiteUnreachable) or self.crawler.stats.get_value(UNREACHABLE_REASON):
+        if failure.check(SiteUnreachable):
             # Said once, in one line, by declare_unreachable; each page only named.
             self.logger.info("Board page %s not fetched: the site is unreachable.", request.url)
+            return
+        if self.crawler.stats.get_value(UNREACHABLE_REASON):
+            self.logger.info(
+                "Board page %s failed (%s) as the crawl stopped: the site is unreachable.",
+                request.url,
+                failure.getErrorMessage(),
+            )
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             self.logger.error(
@@ -292,6 +300,7 @@ class BoardSpider(scrapy.Spider):
             if self.unreachable_in_a_row >= self.unreachable_limit:
                 declare_unreachable(
                     self.crawler,
-                    f"{self.unreachable_in_a_row} board pages in a row, even after retries",
+                    f"{request.url} (board page {self.unreachable_in_a_row} in a row)",
                     reason,
+                    TIMED_OUT_WHY,
                 )
