@@ -190,9 +190,9 @@ def run(
             for index, feed in enumerate(feeds):
                 path, damage = readable_path(feed, spool, index)
                 if damage is not None:
-                    record = {"source": source_name(feed), "line": damage.line}
-                    record |= {"reason": damage.reason, "raw": damage.raw}
-                    rejects_out.write(orjson.dumps(record) + b"\n")
+                    rejects_out.write(
+                        reject_line(source_name(feed), damage.line, damage.reason, damage.raw)
+                    )
                     summary.lines += 1
                     summary.rejected += 1
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
@@ -214,6 +214,12 @@ def run(
                 stream.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
         staging.publish()
     return summary
+
+
+def reject_line(source: str, line: int, reason: str, raw: str) -> bytes:
+    """One line of the rejects file: where the input line was, why, and its text."""
+    record = {"source": source, "line": line, "reason": reason, "raw": raw}
+    return orjson.dumps(record) + b"\n"
 
 
 def merge_chunks(
@@ -255,8 +261,7 @@ def merge_chunks(
             for chunk, result in zip(chunks, as_they_come(results, tick), strict=True):
                 offset = line_offsets[chunk.file_index]
                 for number, reason, raw in result.rejects:
-                    record = {"source": chunk.source, "line": offset + number, "reason": reason}
-                    rejects_out.write(orjson.dumps({**record, "raw": raw}) + b"\n")
+                    rejects_out.write(reject_line(chunk.source, offset + number, reason, raw))
                 line_offsets[chunk.file_index] += result.line_count
                 summary.lines += result.lines
                 summary.blank_lines += result.blank_lines
