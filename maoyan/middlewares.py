@@ -200,8 +200,6 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             known = self._parsers.get(netloc)
             if known is not None and not isinstance(known, Deferred):
                 return known
-        if reason := self.crawler.stats.get_value(UNREACHABLE_REASON):
-            raise SiteUnreachable(reason)
         return parser
 
     def _report(self, robots_url: str, error: Exception) -> None:
