@@ -33,7 +33,8 @@ from scrapy.utils.project import data_path
 from tldextract import TLDExtract
 from twisted.internet.defer import Deferred
 
-from maoyan.bans import TOO_FREQUENT, detect_ban, is_board_page
+from maoyan.bans import TOO_FREQUENT, Ban, detect_ban
+from maoyan.sources import answer_kind
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -45,9 +46,12 @@ if TYPE_CHECKING:
     from scrapy.robotstxt import RobotParser
     from scrapy.settings import BaseSettings
 
+    from maoyan.sources import AnswerKind
+
 logger = logging.getLogger(__name__)
 
-#: Request meta key the spider sets on board pages: only those are checked for bans.
+#: Request meta key the spider sets on a board's pages and JSON answers: only those are
+#: checked for bans. Its value names the kind of answer expected (see maoyan.sources).
 BOARD_PAGE = "maoyan_board_page"
 
 
@@ -256,11 +260,11 @@ def unreadable_dir(settings: BaseSettings) -> Path:
         return Path("unreadable-pages")
 
 
-def save_page(folder: Path, url: str, body: bytes) -> Path:
+def save_page(folder: Path, url: str, body: bytes, suffix: str = ".html") -> Path:
     """Keep a page as it came, named by its URL and the time, for a person to inspect."""
     folder.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^A-Za-z0-9]+", "-", url.split("://", 1)[-1]).strip("-")[:100]
-    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}.html"
+    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}{suffix}"
     path.write_bytes(body)
     return path.resolve()
 
@@ -379,24 +383,25 @@ class BanDetectionMiddleware:
             raise SiteUnreachable(reason)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if not request.meta.get(BOARD_PAGE):
+        kind = answer_kind(request.meta.get(BOARD_PAGE))
+        if kind is None:
             return response
         location = response.headers.get(b"Location")
+        body = response.text if isinstance(response, TextResponse) else ""
         ban = detect_ban(
-            response.status,
-            response.url,
-            response.text if isinstance(response, TextResponse) else "",
-            location.decode("latin-1") if location else None,
+            response.status, response.url, body, location.decode("latin-1") if location else None
         )
+        if ban is None and 200 <= response.status < 300 and (refusal := kind.refusal(body)):
+            ban = Ban("api_refused", f"answered that the request was refused ({refusal})")
         if ban is None:
             if 200 <= response.status < 300:
-                if not (isinstance(response, TextResponse) and is_board_page(response.text)):
-                    self._unreadable(request, response)
+                if not kind.readable(body):
+                    self._unreadable(request, response, kind)
                 self.bans_in_a_row = 0
                 self.pages_served += 1
             return response
         if response.status == 403 and not self.pages_served:
-            self._refuse(request, response)
+            self._refuse(request, response, kind)
         stats = self.crawler.stats
         stats.inc_value("ban/detected")
         stats.inc_value(f"ban/detected/{ban.kind}")
@@ -433,31 +438,33 @@ class BanDetectionMiddleware:
             self._close("banned")
         raise BannedPage(f"Banned by Maoyan: {ban.message} ({request.url})")
 
-    def _unreadable(self, request: Request, response: Response) -> None:
+    def _unreadable(self, request: Request, response: Response, kind: AnswerKind) -> None:
         """A page that is neither a board nor a ban page: the layout changed or the URL is
         wrong. Backing off would not change it; the page is saved for a person to look at,
         and the crawl stops (finish reason ``unreadable``)."""
         stats = self.crawler.stats
         stats.inc_value("board/pages_unreadable")
-        saved = save_page(self.unreadable_dir, request.url, response.body)
+        saved = save_page(self.unreadable_dir, request.url, response.body, kind.suffix)
         if not self.closing:
             logger.error(
-                "Not a board page: %s answered %d with a page that holds no board this crawler "
+                "Not a %s: %s answered %d with a page that holds no board this crawler "
                 "can read, and is not one of Maoyan's ban or verification pages (so this is no "
                 "ban). Saved it as %s. Stopping the crawl (finish reason 'unreadable'). What to "
-                "do: check that MAOYAN_BASE_URL (%s) is Maoyan's site root; open the saved page "
+                "do: check that %s (%s) is Maoyan's site root; open the saved page "
                 "and run `python -m maoyan.extract %s` on it; if Maoyan changed its layout, "
                 "report it to this project's issue tracker with the saved page.",
+                kind.what,
                 request.url,
                 response.status,
                 saved,
-                self.crawler.settings.get("MAOYAN_BASE_URL"),
+                kind.root_setting,
+                self.crawler.settings.get(kind.root_setting),
                 saved,
             )
             self._close("unreadable")
         raise UnreadablePage(f"not a board page this crawler can read (saved as {saved})")
 
-    def _refuse(self, request: Request, response: Response) -> None:
+    def _refuse(self, request: Request, response: Response, kind: AnswerKind) -> None:
         """A 403 before any board page was served: the site refuses this client.
 
         Nothing was crawled yet, so it is no ban for crawling too fast, and backing
@@ -476,13 +483,14 @@ class BanDetectionMiddleware:
                 "browser's; keep the default, or put yours in the form 'Mozilla/5.0 "
                 "(compatible; name/1.0; +contact)' in MAOYAN_USER_AGENT), or its network "
                 "(this IP address, region or proxy may be blocked: try another network). "
-                "Never forge a browser login.",
+                "%sNever forge a browser login.",
                 request.url,
                 "the page says 访问请求由于过于频繁而被禁止, so this address may still be "
                 "banned from an earlier crawl (wait some hours); or "
                 if said
                 else "",
                 user_agent,
+                kind.when_refused,
             )
             self._close("refused")
         raise RefusedClient(f"Refused by Maoyan: 403 Forbidden ({request.url})")

@@ -17,6 +17,14 @@ COMMANDS_MODULE = "maoyan.commands"
 # --- The site ---------------------------------------------------------------------
 # Site root; tests and the offline demo point it at the local stand-in site.
 MAOYAN_BASE_URL = os.environ.get("MAOYAN_BASE_URL", "https://www.maoyan.com")
+# The mobile source (-a source=mobile): the mobile site's root, for its board pages,
+# and the root of the JSON its pages load as the reader scrolls. Tests and the offline
+# demo point both at the local stand-in.
+MAOYAN_MOBILE_BASE_URL = os.environ.get("MAOYAN_MOBILE_BASE_URL", "https://m.maoyan.com")
+MAOYAN_MOBILE_API_URL = os.environ.get("MAOYAN_MOBILE_API_URL", "https://i.maoyan.com")
+# Films asked for in one JSON request of the mobile source (the site may answer fewer;
+# the next request asks for the rest): 100 took the whole TOP100 in one request (2023).
+MAOYAN_MOBILE_BATCH = 100
 # Cookie header of a browser session logged in to maoyan.com ("a=1; b=2"), for users
 # whose crawls meet the verification page. Read from the environment: it is a secret.
 MAOYAN_COOKIE = os.environ.get("MAOYAN_COOKIE", "")

@@ -10,10 +10,12 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from standin import mobile
 from standin.films import Film
 from standin.pages import poster_url
 
 BASE_URL = "https://www.maoyan.com"
+MOBILE_URL = "https://m.maoyan.com"
 
 
 def feed_record(
@@ -40,16 +42,65 @@ def feed_record(
         "movie_id": film.movie_id,
         "title": film.title,
         "stars": film.stars,
+        "director": None,
+        "genres": None,
         "release": film.release,
         "score": film.score,
+        "score_label": None,
         "box_office_realtime": number(film.box_office_realtime),
         "box_office_total": number(film.box_office_total),
         "wish_month": number(film.wish_month),
         "wish_total": number(film.wish_total),
+        "blurb": None,
         "poster_url": poster_url(film.movie_id),
         "detail_url": f"{base_url}/films/{film.movie_id}",
         "board_date": board_date,
+        "source": "desktop",
         "page_url": f"{base_url}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
+        "crawled_at": crawled_at,
+    }
+
+
+def mobile_feed_record(
+    film: Film,
+    rank: int,
+    crawled_at: str,
+    mobile_board: int = 39,
+    page_url: str = f"{MOBILE_URL}/asgard/board?id=39&year=0&term=0",
+    board_date: str | None = None,
+    mobile_url: str = MOBILE_URL,
+) -> dict:
+    """The feed line a mobile crawl writes for ``film`` at ``rank``, read from the
+    answer at ``page_url`` (the board page gives no date; the JSON does)."""
+    answer = mobile.movie(film, rank, mobile_board)
+    feed_board = mobile.MOBILE_BOARDS[mobile_board][0]
+    score = f"{answer['sc']:.1f}" if answer["sc"] else None
+    unit = "万"
+    return {
+        "board_id": feed_board,
+        "rank": rank,
+        "movie_id": film.movie_id,
+        "title": film.title,
+        "stars": film.stars,
+        "director": None,
+        "genres": answer["cat"],
+        "release": answer.get("pubDesc"),
+        "score": score,
+        "score_label": answer["scoreLabel"] or None,
+        "box_office_realtime": f"{answer['weekBoxOffice']:g}{unit}"
+        if "weekBoxOffice" in answer
+        else None,
+        "box_office_total": f"{answer['sumBoxOffice']:g}{unit}"
+        if "sumBoxOffice" in answer
+        else None,
+        "wish_month": answer.get("monthWish"),
+        "wish_total": answer["wish"],
+        "blurb": answer["shortDec"] or None,
+        "poster_url": mobile.mobile_poster(film.movie_id),
+        "detail_url": f"{mobile_url}/asgard/movie/{film.movie_id}",
+        "board_date": board_date,
+        "source": "mobile",
+        "page_url": page_url,
         "crawled_at": crawled_at,
     }
 

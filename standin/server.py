@@ -22,6 +22,7 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from standin import mobile
 from standin.films import BOARDS, PAGED_BOARDS, STALE_BOARD_DATES, synthetic_films
 from standin.pages import (
     BANNED_PAGE,
@@ -32,7 +33,11 @@ from standin.pages import (
 )
 
 BOARD_PATH = re.compile(r"^/board/(\d+)/?$")
-BAN_KINDS = ("verify", "403", "blank")
+MOBILE_BOARD_PATH = re.compile(r"^/asgard/board(?:/(\d+))?/?$")
+MOBILE_JSON_PATH = re.compile(
+    r"^/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/(\d+)\.json$"
+)
+BAN_KINDS = ("verify", "403", "blank", "refuse")
 
 
 @dataclass
@@ -53,7 +58,8 @@ class Behaviour:
     #: Board pages answered normally before every later one is a ban.
     ban_after: int | None = None
     #: ``verify``: 302 to the verification centre; ``403``: the "too frequent" page;
-    #: ``blank``: a 200 page without the board.
+    #: ``blank``: a 200 page without the board; ``refuse``: on the mobile site, a 200
+    #: answer saying ``success: false`` (JSON, or a page's AppData), else as ``blank``.
     ban_kind: str = "verify"
     #: Answer some first attempts with a 503 or a cut connection.
     flaky: bool = False
@@ -65,6 +71,9 @@ class Behaviour:
     #: Serve the boards in a markup the crawler does not know, as after a redesign of
     #: the site: the films are there, ``div.board-wrapper`` and ``i.board-index`` are not.
     redesigned: bool = False
+    #: The mobile board JSON keeps its films under another key than ``movies`` (the
+    #: board page stays as it is).
+    json_without_movies: bool = False
     #: How many films board 4 holds: beyond 100, numbered variants of the real ones
     #: (for benchmark sites of thousands of pages).
     top100_size: int = 100
@@ -144,6 +153,10 @@ class StandinSite:
     def board_requests(self) -> list[tuple[str, int]]:
         return [entry for entry in self.log.snapshot() if entry[0].startswith("/board/")]
 
+    def mobile_requests(self) -> list[tuple[str, int]]:
+        """The mobile board page and JSON requests, in order."""
+        return [entry for entry in self.log.snapshot() if entry[0].startswith("/asgard/")]
+
     # -- answering ---------------------------------------------------------------
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -166,11 +179,21 @@ class StandinSite:
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         if parts.path == "/robots.txt":
-            rules = "Disallow: /board" if self.behaviour.robots_disallow else "Disallow: /verify"
+            rules = (
+                "Disallow: /board\nDisallow: /asgard"
+                if self.behaviour.robots_disallow
+                else "Disallow: /verify"
+            )
             return self._send(handler, 200, f"User-agent: *\n{rules}\n", "text/plain")
         if parts.path == "/verify":
             code = parse_qs(parts.query).get("requestCode", [""])[0]
             return self._send(handler, 200, render_verify_page(code))
+        if mobile_match := MOBILE_BOARD_PATH.match(parts.path):
+            query = parse_qs(parts.query)
+            board = mobile_match.group(1) or query.get("id", [""])[0]
+            return self._answer_mobile(handler, board, None)
+        if json_match := MOBILE_JSON_PATH.match(parts.path):
+            return self._answer_mobile(handler, json_match.group(1), parse_qs(parts.query))
         match = BOARD_PATH.match(parts.path)
         if not match or int(match.group(1)) not in self.boards:
             return self._send(handler, 404, "<html><body>404</body></html>")
@@ -225,6 +248,47 @@ class StandinSite:
             page = page.replace(b"board-wrapper", b"rank-list").replace(b"board-index", b"rank-no")
         return self._send(handler, 200, page)
 
+    def _answer_mobile(
+        self, handler: BaseHTTPRequestHandler, board: str, query: dict[str, list[str]] | None
+    ) -> None:
+        """The mobile board page (``query`` None) or the board JSON for ``query``'s
+        window. Like the desktop: browser-shaped User-Agents only, bans after
+        ``ban_after`` answers; no cookie handshake."""
+        behaviour = self.behaviour
+        self.log.add_headers(dict(handler.headers.items()))
+        mobile_board = int(board) if board.isdigit() else None
+        if mobile_board not in mobile.MOBILE_BOARDS:
+            return self._send(handler, 404, "<html><body>404</body></html>")
+        if behaviour.browser_ua_only and "Mozilla/5.0" not in handler.headers.get("User-Agent", ""):
+            return self._send(handler, 403, REFUSED_PAGE)
+        with self._lock:
+            banned = behaviour.ban_after is not None and self._served >= behaviour.ban_after
+            if not banned:
+                self._served += 1
+        if banned and behaviour.ban_kind == "refuse":
+            if query is None:
+                return self._send(handler, 200, mobile.REFUSED_PAGE)
+            return self._send(handler, 200, mobile.REFUSED_JSON, "application/json")
+        if banned:
+            return self._send_ban(handler)
+        films = self.boards[mobile.MOBILE_BOARDS[mobile_board][0]]
+        if query is None:
+            name = "__INITIAL_STATE__" if behaviour.redesigned else "AppData"
+            return self._send(handler, 200, mobile.render_page(mobile_board, films, name))
+
+        def number(name: str, default: int) -> int:
+            try:
+                return int(query.get(name, [str(default)])[0])
+            except ValueError:
+                return default
+
+        body = mobile.render_json(
+            mobile_board, films, number("offset", 0), number("limit", 10), behaviour.board_date
+        )
+        if behaviour.redesigned or behaviour.json_without_movies:
+            body = body.replace('"movies":', '"list":')
+        return self._send(handler, 200, body, "application/json")
+
     def _send_to_itself(self, handler: BaseHTTPRequestHandler) -> None:
         """The first-visit handshake: 302 to the very URL asked for, setting ``uuid``."""
         with self._lock:
@@ -242,6 +306,7 @@ class StandinSite:
             return self._send(handler, 302, "", headers={"Location": location})
         if kind == "403":
             return self._send(handler, 403, BANNED_PAGE)
+        # blank, and refuse on a desktop page: the "too frequent" page with a 200
         return self._send(handler, 200, BANNED_PAGE)
 
     def _send(

@@ -46,9 +46,10 @@ def test_full_board(standin, crawl) -> None:
         assert started - timedelta(seconds=1) <= crawled <= datetime.now(UTC)
     # Every field of the contract, in order, on every line.
     assert list(result.items[0]) == [
-        "board_id", "rank", "movie_id", "title", "stars", "release", "score",
-        "box_office_realtime", "box_office_total", "wish_month", "wish_total",
-        "poster_url", "detail_url", "board_date", "page_url", "crawled_at",
+        "board_id", "rank", "movie_id", "title", "stars", "director", "genres", "release",
+        "score", "score_label", "box_office_realtime", "box_office_total", "wish_month",
+        "wish_total", "blurb", "poster_url", "detail_url", "board_date", "source", "page_url",
+        "crawled_at",
     ]  # fmt: skip
     assert "Board complete: all 100 films collected." in result.log
     assert result.log_lines("ERROR") == []
@@ -173,7 +174,9 @@ def test_wish_board_follows_its_pager_and_says_its_numbers_are_hidden(standin, c
     # One line for the whole crawl says what could not be read, and why.
     (warning,) = result.log_lines("WARNING")
     assert "100 number(s) of board 6 could not be read (wish_month x50, wish_total x50)" in warning
-    assert "web font" in warning and "mobile" in warning
+    assert "web font" in warning
+    # ... and names the command that reads them as plain text.
+    assert "`scrapy crawl board -a source=mobile -a board=most-expected -O out.jsonl`" in warning
     # The pager was followed as a reader would: each page names the one before it.
     referers = [headers.get("Referer") for headers in site.log.headers]
     assert referers == [None, None, *(f"{site.url}{page}" for page in pages[:-1])]
@@ -247,6 +250,7 @@ def test_a_client_refused_from_the_start_is_told_so(standin, crawl) -> None:
     refused = [line for line in result.log_lines("ERROR") if "Refused by Maoyan" in line]
     assert len(refused) == 1
     assert "my-crawler/2.0 (me@example.org)" in refused[0] and "MAOYAN_USER_AGENT" in refused[0]
+    assert "`scrapy crawl board -a source=mobile -a board=top100 -O out.jsonl`" in refused[0]
     # Not a ban: no back-off, no advice to wait for hours.
     assert "Banned" not in result.log and "backing off" not in result.log
     assert site.board_requests() == [("/board/4?offset=0", 403)]

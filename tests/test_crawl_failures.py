@@ -92,22 +92,61 @@ def test_a_site_that_keeps_timing_out_is_unreachable_after_two_pages(crawl) -> N
     assert "Slowing down" not in after and "Crawled (" not in after
 
 
+DESKTOP_BOARDS = (
+    "top100 (4, TOP100榜 / 经典Top100), hot (7, 热映口碑榜), most-expected (6, 最受期待榜 / "
+    "想看榜), box-office (1, 国内票房榜), north-america (2, 北美票房榜)"
+)
+MOBILE_BOARDS = (
+    "top100 (39, TOP100榜 / 经典Top100), most-expected (6, 最受期待榜 / 想看榜), "
+    "weekly-box-office (56, 周票房榜), ticket-score (55, 购票评分榜)"
+)
+
+
 @pytest.mark.parametrize(
-    ("argument", "message"),
+    ("arguments", "message"),
     [
-        ("board=abc", "board=abc: no such board; use one of 4, 7, 6, 1, 2"),
-        ("board=99", "board=99: no such board"),
+        (
+            "board=abc",
+            f"board=abc: the desktop source has no such board; it offers {DESKTOP_BOARDS}",
+        ),
+        ("board=99", "board=99: the desktop source has no such board; it offers top100 (4,"),
         ("pages=0", "pages=0: give a whole number of pages, 1 or more"),
         ("pages=-1", "pages=-1: give a whole number of pages, 1 or more"),
-        ("boardd=7", "unknown argument boardd: the board spider takes board"),
+        ("boardd=7", "unknown argument boardd: the board spider takes source"),
+        ("source=tablet", "source=tablet: no such source; use desktop or mobile"),
+        # A board one source lacks: what that source offers, and where the board is.
+        (
+            "source=mobile board=hot",
+            "board=hot: the mobile source has no such board (the desktop source has hot: "
+            f"-a source=desktop); it offers {MOBILE_BOARDS}",
+        ),
+        (
+            "board=ticket-score",
+            "board=ticket-score: the desktop source has no such board (the mobile source has "
+            "ticket-score: -a source=mobile); it offers top100 (4,",
+        ),
+        (
+            "source=mobile board=4",
+            "board=4: the mobile source has no such board (4 is the desktop source's number "
+            "for top100; here use -a board=top100); it offers top100 (39,",
+        ),
+        ("source=mobile pages=2", "pages=2: pages applies to the desktop TOP100 only"),
     ],
 )
-def test_wrong_spider_arguments_are_one_line_usage_errors(standin, argument, message) -> None:
+def test_wrong_spider_arguments_are_one_line_usage_errors(standin, arguments, message) -> None:
     site = standin()
+    command = [SCRAPY, "crawl", "board", "-s", f"MAOYAN_BASE_URL={site.url}"]
+    command += [
+        "-s",
+        f"MAOYAN_MOBILE_BASE_URL={site.url}",
+        "-s",
+        f"MAOYAN_MOBILE_API_URL={site.url}",
+    ]
+    for argument in arguments.split():
+        command += ["-a", argument]
     proc = subprocess.run(
-        [SCRAPY, "crawl", "board", "-a", argument, "-s", f"MAOYAN_BASE_URL={site.url}"],
-        cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 2
     errors = [line for line in proc.stderr.splitlines() if "error" in line.lower()]
     assert errors == [f"scrapy crawl board: error: {message}" + errors[0].split(message, 1)[1]]

@@ -24,6 +24,7 @@ def entry(**overrides) -> BoardEntry:
         "detail_url": "https://www.maoyan.com/films/1203",
         "board_date": "2026-11-23",
         "page_url": "https://www.maoyan.com/board/4?offset=0",
+        "source": "desktop",
         "crawled_at": "2026-11-25T08:00:00Z",
     }
     fields.update(overrides)

@@ -1,11 +1,13 @@
-"""The ``board`` spider: which board pages to fetch, in what order, and what to do
-with each answer. Turning HTML into entries is :mod:`maoyan.extract`'s job; the
-pace is set in settings; bans are caught by :mod:`maoyan.middlewares`.
+"""The ``board`` spider: one board from one source into the feed.
+
+Which URLs a source asks for and what its answers say is the source's business
+(:mod:`maoyan.sources`); the spider keeps what every source shares: the arguments,
+resuming a job, what a failed request means, and the feed's shape. The pace is set
+in settings; bans are caught by :mod:`maoyan.middlewares`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -16,8 +18,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
-from maoyan.extract import NUMBER_FIELDS, BoardPage, parse_board_page
-from maoyan.items import BoardEntry
+from maoyan.boards import Board, find_board, offered
+from maoyan.items import FEED_FIELDS, BoardEntry
 from maoyan.middlewares import (
     BOARD_PAGE,
     HOST_GONE,
@@ -27,6 +29,7 @@ from maoyan.middlewares import (
     SiteUnreachable,
     declare_unreachable,
 )
+from maoyan.sources import SOURCES
 
 if TYPE_CHECKING:
     from typing import Self
@@ -34,58 +37,71 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-TOP100 = 4
 #: Request meta key: the board page's URL as first asked for, whatever redirects follow.
 PAGE_URL = "maoyan_page_url"
 PAGE_SIZE = 10
-TOP100_SIZE = 100
-#: How many films each board holds when whole (TOP100's follows the ``pages`` argument).
-BOARD_SIZES = {7: 10, 6: 50, 1: 10, 2: 10}
 #: Failures that, page after page, mean the site cannot be reached (a host that does
 #: not resolve or refuses is declared unreachable at the first page: HOST_GONE).
 UNREACHABLE = (DownloadTimeoutError, ConnectError)
 
 
 #: The spider's arguments; ``_job`` is the job id scrapyd passes to every crawl.
-ARGUMENTS = ("board", "pages", "_job")
+ARGUMENTS = ("source", "board", "pages", "_job")
 
 
 class ArgumentError(ValueError):
     """A spider argument that cannot be right: said in one line before any request."""
 
 
-def check_arguments(**arguments: object) -> tuple[int, int]:
-    """``(board, pages)`` from the ``-a`` arguments, or an :class:`ArgumentError` that says
-    what is wrong: an unknown name (a typo would otherwise crawl TOP100 without a word),
-    a board that does not exist, a number of pages that is not positive."""
+def check_arguments(**arguments: object) -> tuple[str, Board, int]:
+    """``(source, board, pages)`` from the ``-a`` arguments, or an :class:`ArgumentError`
+    that says what is wrong: an unknown name (a typo would otherwise crawl TOP100 without
+    a word), a source or board that does not exist, a board the source does not show
+    (with the boards it does), a number of pages that is not positive."""
     unknown = sorted(set(arguments) - set(ARGUMENTS))
     if unknown:
         raise ArgumentError(
-            f"unknown argument {', '.join(unknown)}: the board spider takes "
-            "board (4, 7, 6, 1 or 2) and pages (TOP100 only)"
+            f"unknown argument {', '.join(unknown)}: the board spider takes source "
+            "(desktop or mobile), board (top100, most-expected, ...) and pages "
+            "(desktop TOP100 only)"
         )
-    board, pages = arguments.get("board", TOP100), arguments.get("pages")
-    boards = (TOP100, *BOARD_SIZES)
-    try:
-        board_id = int(str(board).strip())
-    except ValueError:
-        board_id = None
-    if board_id not in boards:
+    source = str(arguments.get("source") or "desktop").strip().lower()
+    if source not in SOURCES:
+        raise ArgumentError(f"source={source}: no such source; use desktop or mobile")
+    value = arguments.get("board") or "top100"
+    board = find_board(source, value)
+    if board is None:
         raise ArgumentError(
-            f"board={board}: no such board; use one of {', '.join(map(str, boards))} "
-            "(4 TOP100, 7 热映口碑榜, 6 最受期待榜, 1 国内票房榜, 2 北美票房榜)"
+            f"board={value}: the {source} source has no such board{elsewhere(source, value)}; "
+            f"it offers {offered(source)}"
         )
+    pages = arguments.get("pages")
     if pages is None:
-        return board_id, TOP100_SIZE // PAGE_SIZE
-    if board_id != TOP100:
-        raise ArgumentError(f"pages={pages}: pages applies to TOP100 (board 4) only")
+        return source, board, (board.size or 0) // PAGE_SIZE
+    if board.name != "top100" or source != "desktop":
+        raise ArgumentError(f"pages={pages}: pages applies to the desktop TOP100 only")
     try:
         page_count = int(str(pages).strip())
     except ValueError:
         page_count = 0
     if page_count < 1:
         raise ArgumentError(f"pages={pages}: give a whole number of pages, 1 or more (10 is all)")
-    return board_id, page_count
+    return source, board, page_count
+
+
+def elsewhere(source: str, value: object) -> str:
+    """Where a board a source lacks can be had, said as a hint for the usage error."""
+    for other in SOURCES:
+        board = find_board(other, value) if other != source else None
+        if board is None:
+            continue
+        if source in board.ids:
+            return (
+                f" ({value} is the {other} source's number for {board.name}; "
+                f"here use -a board={board.name})"
+            )
+        return f" (the {other} source has {board.name}: -a source={other})"
+    return ""
 
 
 def parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -107,21 +123,18 @@ class BoardSpider(scrapy.Spider):
 
     Arguments (``-a name=value``, or scrapyd's ``schedule.json`` fields):
 
-    * ``board`` -- board number: 4 (TOP100, the default), 7 (热映口碑榜), 6 (最受期待榜),
-      1 (国内票房榜), 2 (北美票房榜).
-    * ``pages`` -- how many pages of TOP100 to walk (default 10, the whole board); for
-      a stand-in site of another size, as the benchmarks use.
-
-    TOP100 is walked over all ten offsets 0-90 whatever an earlier page held, so one
-    broken page costs ten films, not the rest of the board. Other boards follow their
-    pager (board 6: five pages, 50 films); a board without one is a single page.
-    Every page after the first carries the page before it as its Referer, as a
-    reader following the pager would send.
+    * ``source`` -- ``desktop`` (the default: www.maoyan.com/board/N, ten films a
+      page) or ``mobile`` (m.maoyan.com's board page and the JSON behind it: numbers
+      in plain text, a board in one to three requests).
+    * ``board`` -- the board's name, the same for both sources: ``top100`` (the
+      default), ``most-expected``, ``hot``, ``box-office``, ``north-america`` (desktop),
+      ``weekly-box-office``, ``ticket-score`` (mobile); or the source's own number
+      (desktop 4, 7, 6, 1, 2; mobile 39, 6, 56, 55).
+    * ``pages`` -- how many pages of the desktop TOP100 to walk (default 10, the whole
+      board); for a stand-in site of another size, as the benchmarks use.
     """
 
     name = "board"
-    #: The site root; the MAOYAN_BASE_URL setting overrides it.
-    base_url = "https://www.maoyan.com"
     #: Board pages in a row that cannot connect before the crawl stops as unreachable;
     #: the MAOYAN_UNREACHABLE_PAGES setting overrides it.
     unreachable_limit = 2
@@ -131,42 +144,40 @@ class BoardSpider(scrapy.Spider):
 
     def __init__(
         self,
-        board: int | str = TOP100,
+        board: int | str | None = None,
         pages: int | str | None = None,
+        source: str | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.board_id, self.pages = check_arguments(board=board, pages=pages)
-        #: How many films the board should have (more if its pages show more ranks).
-        self.expected_films = (
-            self.pages * PAGE_SIZE if self.board_id == TOP100 else BOARD_SIZES.get(self.board_id, 0)
+        self.source_name, self.board, self.pages = check_arguments(
+            source=source, board=board, pages=pages
         )
+        self.board_id = self.board.feed_id
+        #: How many films the board should have (more if its answers show more ranks).
+        self.expected_films = self.pages * PAGE_SIZE if self.pages else (self.board.size or 0)
         self.cookies: dict[str, str] = {}
         self.unreachable_in_a_row = 0
-        #: Numbers the pages draw with a web font, by feed field.
-        self.numbers_hidden: Counter[str] = Counter()
         self.board_date_checked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.base_url = (crawler.settings.get("MAOYAN_BASE_URL") or cls.base_url).rstrip("/")
-        spider.cookies = parse_cookie_header(crawler.settings.get("MAOYAN_COOKIE"))
-        spider.unreachable_limit = crawler.settings.getint(
+        settings = crawler.settings
+        spider.cookies = parse_cookie_header(settings.get("MAOYAN_COOKIE"))
+        spider.unreachable_limit = settings.getint(
             "MAOYAN_UNREACHABLE_PAGES", cls.unreachable_limit
         )
-        spider.stale_after_days = crawler.settings.getint(
-            "MAOYAN_STALE_BOARD_DAYS", cls.stale_after_days
-        )
+        spider.stale_after_days = settings.getint("MAOYAN_STALE_BOARD_DAYS", cls.stale_after_days)
+        spider.source = SOURCES[spider.source_name](spider, spider.board, settings)
         return spider
 
-    def board_url(self, offset: int) -> str:
-        return f"{self.base_url}/board/{self.board_id}?offset={offset}"
-
     def page_request(
-        self, url: str, priority: int = 0, referer: str | None = None
+        self, url: str, kind: str, priority: int = 0, referer: str | None = None
     ) -> scrapy.Request:
+        """A request for one of the board's pages (or JSON answers): ``kind`` names
+        what it must hold (a key of its source's ``answers``), for the ban middleware."""
         return scrapy.Request(
             url,
             callback=self.parse,
@@ -174,7 +185,7 @@ class BoardSpider(scrapy.Spider):
             cookies=self.cookies,
             priority=priority,
             headers={"Referer": referer} if referer else None,
-            meta={BOARD_PAGE: True, PAGE_URL: url},
+            meta={BOARD_PAGE: kind, PAGE_URL: url},
         )
 
     @property
@@ -191,71 +202,50 @@ class BoardSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url, referer in list(self.unfinished.items()):
             self.logger.info("Resuming: fetching %s again (not parsed in an earlier run)", url)
-            request = self.page_request(url, 1, referer)
+            request = self.source.request_again(url, referer)
             yield request.replace(dont_filter=True)  # the duplicate filter has seen it
-        if self.board_id == TOP100:
-            for offset in range(0, self.pages * PAGE_SIZE, PAGE_SIZE):
-                # Earlier pages first: with one request at a time the feed is in rank order.
-                referer = self.board_url(offset - PAGE_SIZE) if offset else None
-                yield self.page_request(self.board_url(offset), -offset, referer)
-        else:
-            yield self.page_request(self.board_url(0))
+        for request in self.source.start_requests():
+            yield request
 
     def parse(self, response: Response) -> Any:
         crawled_at = utc_now()
         self.unreachable_in_a_row = 0
         self.unfinished.pop(response.meta.get(PAGE_URL, response.url), None)
-        page = parse_board_page(response.text, response.url)
         self.crawler.stats.inc_value("board/pages_parsed")
-        if not page.entries:
-            self.logger.warning("Board page %s shows a board with no films", response.url)
-        self.note_hidden_numbers(page)
-        self.check_board_date(page)
-        for entry in page.entries:
-            if entry["rank"] is not None:
-                self.expected_films = max(self.expected_films, entry["rank"])
-            yield BoardEntry(**entry, crawled_at=crawled_at)
-        if self.board_id != TOP100 and page.next_url:
-            yield self.page_request(page.next_url, referer=response.url)
+        for result in self.source.parse(response):
+            if isinstance(result, scrapy.Request):
+                yield result
+                continue
+            if result.get("rank") is not None:
+                self.expected_films = max(self.expected_films, result["rank"])
+            yield self.entry(result, crawled_at)
 
-    def note_hidden_numbers(self, page: BoardPage) -> None:
-        self.numbers_hidden.update(name for _, name in page.numbers_hidden)
-        if page.numbers_hidden:
-            self.crawler.stats.inc_value("board/numbers_hidden", len(page.numbers_hidden))
+    def entry(self, fields: dict[str, Any], crawled_at: str) -> BoardEntry:
+        """The feed line: every field of the contract, null where the source had none."""
+        blank = dict.fromkeys(FEED_FIELDS)
+        return BoardEntry({**blank, **fields, "source": self.source_name, "crawled_at": crawled_at})
 
-    def check_board_date(self, page: BoardPage) -> None:
+    def check_board_date(self, board_date: str | None) -> None:
         """Name a board whose date is long past, once: its numbers are not today's."""
-        if self.board_date_checked or not page.board_date:
+        if self.board_date_checked or not board_date:
             return
         self.board_date_checked = True
         try:
-            age = (datetime.now(UTC).date() - date.fromisoformat(page.board_date)).days
+            age = (datetime.now(UTC).date() - date.fromisoformat(board_date)).days
         except ValueError:  # a date-shaped text that is no date
             return
         if age > self.stale_after_days:
             self.crawler.stats.set_value("board/days_since_update", age)
             self.logger.warning(
-                "Board %d was last updated on %s, %d days ago: Maoyan no longer updates it, "
+                "Board %s was last updated on %s, %d days ago: Maoyan no longer updates it, "
                 "so its films and numbers are those of that date, not today's.",
-                self.board_id,
-                page.board_date,
+                self.source.board_number,
+                board_date,
                 age,
             )
 
     def closed(self, reason: str) -> None:
-        if not self.numbers_hidden:
-            return
-        fields = [name for name in NUMBER_FIELDS if name in self.numbers_hidden]
-        self.logger.warning(
-            "%d number(s) of board %d could not be read (%s): the page draws their digits "
-            "with a web font (span.stonefont), so its text does not hold them. They are null "
-            "in the feed; the entries are kept. This project does not decode the font (it is "
-            "the site's protection of these numbers). Maoyan's mobile pages show them as plain "
-            "text; a mobile source for this crawler is planned.",
-            self.numbers_hidden.total(),
-            self.board_id,
-            ", ".join(f"{name} x{self.numbers_hidden[name]}" for name in fields),
-        )
+        self.source.closed(reason)
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request

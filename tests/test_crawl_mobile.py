@@ -1,0 +1,158 @@
+"""The mobile source as a user runs it: ``scrapy crawl board -a source=mobile -O FILE``
+against the stand-in's mobile board page and board JSON, behaving well and badly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from standin.feeds import mobile_feed_record
+from standin.films import BOARDS
+from standin.mobile import PAGE_FILMS
+from tests.test_crawl import without_time
+
+JSON = "/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/{board}.json?ci=1&year=0&term=0"
+
+
+def crawl_mobile(crawl, site, *args: str, settings: dict[str, str] | None = None, env=None):
+    roots = {"MAOYAN_MOBILE_BASE_URL": site.url, "MAOYAN_MOBILE_API_URL": site.url}
+    return crawl(
+        site.url, "-a", "source=mobile", *args, settings={**roots, **(settings or {})}, env=env
+    )
+
+
+def expected_mobile(
+    site_url: str, mobile_board: int, windows: list[tuple[int, int]], board_date: str
+) -> list[dict]:
+    """The feed of a mobile board: the page's films, then each JSON window
+    ``(offset, limit)`` asked for, with the films it answered (up to 50)."""
+    films = BOARDS[{39: 4, 6: 6}[mobile_board]]
+    page = f"{site_url}/asgard/board?id={mobile_board}&year=0&term=0"
+    page_of_rank = dict.fromkeys(range(1, PAGE_FILMS + 1), (page, None))
+    for offset, limit in windows:
+        url = f"{site_url}{JSON.format(board=mobile_board)}&limit={limit}&offset={offset}"
+        for rank in range(offset + 1, min(offset + 50, len(films)) + 1):
+            page_of_rank[rank] = (url, board_date)
+    records = []
+    for rank, film in enumerate(films[: len(page_of_rank)], start=1):
+        url, date = page_of_rank[rank]
+        record = mobile_feed_record(film, rank, "", mobile_board, url, date, site_url)
+        records.append(record)
+    return without_time(records)
+
+
+def test_top100_in_three_requests(standin, crawl) -> None:
+    site = standin()
+    result = crawl_mobile(crawl, site)
+    assert result.returncode == 0, result.log
+    # The page holds 20 films; the JSON answers at most 50 whatever it is asked.
+    expected = expected_mobile(site.url, 39, [(20, 80), (70, 30)], "2026-11-23")
+    assert without_time(result.items) == expected
+    assert {item["source"] for item in result.items} == {"mobile"}
+    assert site.log.snapshot() == [
+        ("/robots.txt", 200),
+        ("/asgard/board?id=39&year=0&term=0", 200),
+        (f"{JSON.format(board=39)}&limit=80&offset=20", 200),
+        (f"{JSON.format(board=39)}&limit=30&offset=70", 200),
+    ]
+    assert (
+        "The top100 board (mobile 39) took 3 request(s): 1 board page(s) and 2 JSON answer(s)"
+        in result.log
+    )
+    assert "Board complete: all 100 films collected." in result.log
+    assert result.log_lines("ERROR") == [] and result.log_lines("WARNING") == []
+    # The JSON is asked for as the page's own scrolling asks: the page as Referer.
+    json_headers = site.log.headers[1:]
+    assert [h.get("Referer") for h in json_headers] == [
+        f"{site.url}/asgard/board?id=39&year=0&term=0"
+    ] * 2
+    assert all(h["Accept"].startswith("application/json") for h in json_headers)
+    assert all("maoyan-board-crawler" in h["User-Agent"] for h in site.log.headers)
+
+
+def test_most_expected_board_has_its_wish_counts_as_numbers(standin, crawl) -> None:
+    site = standin()
+    result = crawl_mobile(crawl, site, "-a", "board=most-expected")
+    assert result.returncode == 0, result.log
+    assert without_time(result.items) == expected_mobile(site.url, 6, [(20, 30)], "2026-11-23")
+    wishes = [(item["wish_month"], item["wish_total"]) for item in result.items]
+    assert wishes[:2] == [(67913, 127877), (56812, 183083)]  # 生化危机6, 长城
+    assert all(type(m) is int and type(t) is int for m, t in wishes)
+    assert "took 2 request(s)" in result.log
+    assert "Board complete: all 50 films collected." in result.log
+
+
+def test_a_ban_on_the_json_keeps_the_pages_films(standin, crawl) -> None:
+    site = standin(ban_after=1, ban_kind="verify")
+    result = crawl_mobile(crawl, site)
+    assert result.returncode == 1
+    assert "Spider closed (banned)" in result.log
+    assert without_time(result.items) == expected_mobile(site.url, 39, [], "")
+    (banned,) = [line for line in result.log_lines("ERROR") if "Banned by Maoyan" in line]
+    assert "verification page" in banned and "fixedboard/39.json" in banned
+    # Backed off and tried again, never followed to the verification page.
+    json_asked = [entry for entry in site.log.snapshot() if ".json" in entry[0]]
+    assert json_asked == [(f"{JSON.format(board=39)}&limit=80&offset=20", 302)] * 3
+    assert not any(path.startswith("/verify") for path, _ in site.log.snapshot())
+    assert "Board incomplete: the crawl was stopped by a ban with 20 of 100 films" in result.log
+
+
+def test_an_answer_that_says_it_refuses_is_a_ban(standin, crawl) -> None:
+    site = standin(ban_after=1, ban_kind="refuse")
+    result = crawl_mobile(crawl, site)
+    assert result.returncode == 1
+    assert "Spider closed (banned)" in result.log
+    assert len(result.items) == PAGE_FILMS
+    assert "answered that the request was refused (success: false, 请求被拒绝" in result.log
+    assert "'ban/detected/api_refused': 3" in result.log
+
+
+def test_a_page_without_appdata_is_unreadable_not_a_ban(standin, crawl, tmp_path) -> None:
+    site = standin(redesigned=True)
+    saved = tmp_path / "unreadable"
+    result = crawl_mobile(crawl, site, settings={"MAOYAN_UNREADABLE_DIR": str(saved)})
+    assert result.returncode == 1
+    assert "Spider closed (unreadable)" in result.log
+    (error,) = [line for line in result.log_lines("ERROR") if "Not a mobile board page" in line]
+    assert "MAOYAN_MOBILE_BASE_URL" in error
+    (page,) = saved.iterdir()
+    assert page.suffix == ".html" and "__INITIAL_STATE__" in page.read_text(encoding="utf-8")
+    assert [path for path, _ in site.mobile_requests()] == ["/asgard/board?id=39&year=0&term=0"]
+
+
+def test_a_json_answer_without_movies_is_unreadable(standin, crawl, tmp_path) -> None:
+    site = standin(json_without_movies=True)
+    saved = tmp_path / "unreadable"
+    result = crawl_mobile(crawl, site, settings={"MAOYAN_UNREADABLE_DIR": str(saved)})
+    assert result.returncode == 1
+    assert "Spider closed (unreadable)" in result.log
+    assert len(result.items) == PAGE_FILMS
+    (error,) = [line for line in result.log_lines("ERROR") if "Not a board JSON answer" in line]
+    assert "MAOYAN_MOBILE_API_URL" in error
+    (answer,) = saved.iterdir()
+    assert answer.suffix == ".json"
+
+
+def test_a_client_refused_by_the_mobile_site_is_told_so(standin, crawl) -> None:
+    site = standin()
+    result = crawl_mobile(crawl, site, env={"MAOYAN_USER_AGENT": "curl/8.0"})
+    assert result.returncode == 1
+    assert "Spider closed (refused)" in result.log
+    assert site.mobile_requests() == [("/asgard/board?id=39&year=0&term=0", 403)]
+
+
+def test_robots_txt_of_the_mobile_host_is_obeyed(standin, crawl) -> None:
+    site = standin(robots_disallow=True)
+    result = crawl_mobile(crawl, site)
+    assert result.returncode == 1
+    assert site.mobile_requests() == []
+    assert "robots.txt forbids it" in result.log
+
+
+def test_both_sources_write_the_same_board_id(standin, crawl, tmp_path: Path) -> None:
+    site = standin()
+    mobile = crawl_mobile(crawl, site)
+    desktop = crawl(site.url)
+    assert {item["board_id"] for item in mobile.items} == {
+        item["board_id"] for item in desktop.items
+    }
+    assert [i["movie_id"] for i in mobile.items] == [i["movie_id"] for i in desktop.items]
