@@ -26,10 +26,11 @@ RELEASE = re.compile(
     re.VERBOSE,
 )
 RELEASED_SUFFIX = re.compile(r"(?:上映)+$")
-# Resize suffixes of Maoyan's image CDNs: "...jpg@160w_220h_1e_1c" (p0.meituan.net)
-# and "...jpg?imageView2/1/w/160/h/220" (p0.pipi.cn).
+# Resize suffixes of Maoyan's image CDNs: "...jpg@160w_220h_1e_1c" (p0.meituan.net),
+# "...jpg?imageView2/1/w/160/h/220" (p0.pipi.cn, desktop) and
+# "...jpg?imageMogr2/thumbnail/2500x2500%3E" (p0.pipi.cn, mobile).
 MEITUAN_RESIZE = re.compile(r"(\.(?:jpe?g|png|webp|gif))@[^/?#]*$", re.IGNORECASE)
-PIPI_RESIZE = re.compile(r"\?imageView2/[^#]*$")
+PIPI_RESIZE = re.compile(r"\?image(?:View2|Mogr2)/[^#]*$")
 # A board number as the page shows it: "2301.42万", "14.52亿", "3532万美元", "73916人".
 BOARD_NUMBER = re.compile(r"^(?P<number>\d+(?:\.\d+)?)(?P<scale>万|亿)?(?P<unit>美元|元|人)?$")
 SCALES = {None: 1, "万": 10**4, "亿": 10**8}
@@ -61,8 +62,17 @@ def normalise_title(value: object) -> str | None:
     return text or None
 
 
+def normalise_text(value: object) -> str | None:
+    """Free text (a director, a blurb, a score label): whitespace runs become one
+    space, the ends are trimmed; ``None`` for nothing or a value that is no text."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(value.split()) or None
+
+
 def split_stars(value: object) -> list[str]:
     """``"张国荣,张丰毅，巩俐"`` -> ``["张国荣", "张丰毅", "巩俐"]``; ``[]`` for none.
+    Genres (``"剧情,犯罪"``) are split the same way.
 
     A list (an already normalised value) is normalised element by element.
     """
@@ -130,8 +140,9 @@ def canonical_poster_url(value: object) -> str | None:
     """The poster without its resize suffix, so one film has one poster URL.
 
     ``https://p0.meituan.net/movie/<hash>.jpg@160w_220h_1e_1c`` and
-    ``https://p0.pipi.cn/mmdb/<hash>.jpg?imageView2/1/w/160/h/220`` lose the part
-    after ``.jpg``; a protocol-relative URL gets ``https:``.
+    ``https://p0.pipi.cn/mmdb/<hash>.jpg?imageView2/1/w/160/h/220`` (desktop) and
+    ``...jpg?imageMogr2/thumbnail/2500x2500%3E`` (mobile) lose the part after ``.jpg``,
+    so both sources give one poster URL; a protocol-relative URL gets ``https:``.
     """
     if not isinstance(value, str):
         return None
@@ -140,7 +151,7 @@ def canonical_poster_url(value: object) -> str | None:
         return None
     if url.startswith("//"):
         url = "https:" + url
-    if "?imageView2/" in url:
+    if "?image" in url:
         url = PIPI_RESIZE.sub("", url)
     if "@" in url:
         url = MEITUAN_RESIZE.sub(r"\1", url)

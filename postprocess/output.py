@@ -140,7 +140,7 @@ def _write_csv(table: pd.DataFrame, path: Path) -> None:
     from pandas.api.types import is_numeric_dtype
 
     # A byte-order mark so Excel on Windows reads the Chinese as UTF-8.
-    flat = table.assign(stars=table["stars"].map("|".join))
+    flat = table.assign(stars=table["stars"].map("|".join), genres=table["genres"].map("|".join))
     for name in flat.columns:
         if not is_numeric_dtype(flat[name]):
             flat[name] = flat[name].map(neutralise_formula)
@@ -158,17 +158,22 @@ def _write_parquet(table: pd.DataFrame, path: Path) -> None:
             ("movie_id", pa.int64()),
             ("title", pa.string()),
             ("stars", pa.list_(pa.string())),
+            ("director", pa.string()),
+            ("genres", pa.list_(pa.string())),
             ("release_date", pa.string()),
             ("release_region", pa.string()),
             ("score", pa.float64()),
+            ("score_label", pa.string()),
             ("box_office_realtime", pa.float64()),
             ("box_office_total", pa.float64()),
             ("box_office_currency", pa.string()),
             ("wish_month", pa.int64()),
             ("wish_total", pa.int64()),
+            ("blurb", pa.string()),
             ("poster_url", pa.string()),
             ("detail_url", pa.string()),
             ("board_date", pa.string()),
+            ("source", pa.string()),
             ("first_seen", pa.timestamp("us", tz="UTC")),
             ("last_seen", pa.timestamp("us", tz="UTC")),
             ("times_seen", pa.int64()),

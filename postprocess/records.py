@@ -14,6 +14,7 @@ from postprocess.normalise import (
     HIDDEN,
     UNPARSED,
     canonical_poster_url,
+    normalise_text,
     normalise_title,
     parse_box_office,
     parse_release,
@@ -29,17 +30,22 @@ COLUMNS = [
     "movie_id",
     "title",
     "stars",
+    "director",
+    "genres",
     "release_date",
     "release_region",
     "score",
+    "score_label",
     "box_office_realtime",
     "box_office_total",
     "box_office_currency",
     "wish_month",
     "wish_total",
+    "blurb",
     "poster_url",
     "detail_url",
     "board_date",
+    "source",
     "first_seen",
     "last_seen",
     "times_seen",
@@ -67,6 +73,17 @@ def time_key(value: object) -> str | None:
 def display_time(key: str) -> str:
     """A time key as people write it: ``2026-11-23T08:00:00Z`` when it has no fraction."""
     return key.replace(".000000Z", "Z")
+
+
+#: How the summary names lines without a ``source`` (feeds written before there were
+#: two sources: desktop crawls, or another tool's).
+UNSTATED = "unstated"
+
+
+def source_of(obj: dict[str, Any]) -> str | None:
+    """The line's ``source`` (``desktop``, ``mobile``), or ``None`` where it states none."""
+    source = obj.get("source")
+    return source if type(source) is str and source else None
 
 
 class RecordChecker:
@@ -156,7 +173,7 @@ class Oddities:
 
 
 def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
-    """A checked feed line as the table row's columns up to ``board_date``, and what
+    """A checked feed line as the table row's columns up to ``source``, and what
     in it could not be read: a release text (``unparsed_release``), board numbers that
     are no number (``unparsed_numbers``) or are web-font glyphs (``numbers_hidden``)."""
     release = obj.get("release")
@@ -187,16 +204,21 @@ def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
         obj["movie_id"],
         normalise_title(obj["title"]),
         split_stars(obj.get("stars")),
+        normalise_text(obj.get("director")),
+        split_stars(obj.get("genres")),
         release_date,
         region,
         parse_score(obj.get("score")),
+        normalise_text(obj.get("score_label")),
         realtime,
         total,
         total_currency or realtime_currency,
         wish_month,
         wish_total,
+        normalise_text(obj.get("blurb")),
         canonical_poster_url(obj.get("poster_url")),
         detail_url if isinstance(detail_url, str) else None,
         board_date if isinstance(board_date, str) else None,
+        source_of(obj),
     )
     return row, oddities

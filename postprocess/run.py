@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -64,6 +64,9 @@ class Summary:
     unparsed_release: int = 0
     unparsed_numbers: int = 0
     numbers_hidden: int = 0
+    #: Usable lines by the source they came from (``desktop``, ``mobile``; ``unstated``
+    #: for lines that name none, as feeds written before the mobile source).
+    sources: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     workers: int = 1
     output: str = ""
@@ -86,8 +89,13 @@ class Summary:
             f"post-process: {self.lines:,} lines from {self.files} feed file(s) "
             f"in {self.seconds:.1f} s with {self.workers} worker(s)"
         )
+        by_source = ", ".join(f"{name} {count:,}" for name, count in sorted(self.sources.items()))
         return "\n".join(
-            [head, *(f"  {name:<17}{count:>12,}  {note}".rstrip() for name, count, note in rows)]
+            [
+                head,
+                *(f"  {name:<17}{count:>12,}  {note}".rstrip() for name, count, note in rows),
+                *([f"  usable lines by source: {by_source}"] if by_source else []),
+            ]
         )
 
 
@@ -266,6 +274,8 @@ def merge_chunks(
                 summary.lines += result.lines
                 summary.blank_lines += result.blank_lines
                 summary.rejected += len(result.rejects)
+                for source, count in result.sources.items():
+                    summary.sources[source] = summary.sources.get(source, 0) + count
                 merge_films(films, result.films)
                 if pool_size > 1:
                     tick()

@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from postprocess.chunks import Chunk
-from postprocess.records import RecordChecker
+from postprocess.records import UNSTATED, RecordChecker
 
 PR_SET_PDEATHSIG = 1
 #: How much of its range a worker reads at a time.
@@ -65,6 +65,8 @@ class ChunkResult:
         default_factory=list
     )  # (line in chunk, reason, raw)
     films: dict[Key, Film] = field(default_factory=dict)
+    #: Usable lines by their ``source`` (``UNSTATED`` where a line states none).
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 def reject_reason(raw: bytes, error: orjson.JSONDecodeError) -> str:
@@ -110,6 +112,7 @@ def process_chunk(chunk: Chunk) -> ChunkResult:
     films = result.films
     rejects = result.rejects
     check = RecordChecker()
+    sources = result.sources
     loads = orjson.loads
     number = 0
     for number, raw in enumerate(read_lines(chunk), start=1):
@@ -125,6 +128,10 @@ def process_chunk(chunk: Chunk) -> ChunkResult:
         if reason is not None:
             rejects.append((number, reason, raw_text(raw)))
             continue
+        source = obj.get("source")
+        if type(source) is not str or not source:
+            source = UNSTATED
+        sources[source] = sources.get(source, 0) + 1
         key = (obj["board_id"], obj["movie_id"])
         film = films.get(key)
         if film is None:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from postprocess.normalise import (
     canonical_poster_url,
     format_release,
+    normalise_text,
     normalise_title,
     parse_board_number,
     parse_box_office,
@@ -108,6 +109,11 @@ def test_score(raw, score) -> None:
             "https://p0.pipi.cn/mmdb/25bfd6d7536b0c3d3e4a8c1ee8b4f4e4a1c3e.jpg",
         ),
         ("//p0.pipi.cn/mmdb/abc.jpg?imageView2/1/w/160/h/220", "https://p0.pipi.cn/mmdb/abc.jpg"),
+        # The mobile source's form of the same poster.
+        (
+            "https://p0.pipi.cn/mmdb/d2dad59253751bd236338fa5bd5a27c710413.jpg?imageMogr2/thumbnail/2500x2500%3E",
+            "https://p0.pipi.cn/mmdb/d2dad59253751bd236338fa5bd5a27c710413.jpg",
+        ),
         ("https://p0.pipi.cn/mmdb/abc.jpg", "https://p0.pipi.cn/mmdb/abc.jpg"),
         ("", None),
         (None, None),
@@ -115,6 +121,15 @@ def test_score(raw, score) -> None:
 )
 def test_poster(raw, canonical) -> None:
     assert canonical_poster_url(raw) == canonical
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("  陈凯歌 ", "陈凯歌"), ("印度代神药，\n良心及时现", "印度代神药， 良心及时现"), ("", None),
+     ("  ", None), (None, None), (7, None)],
+)  # fmt: skip
+def test_free_text(raw, clean) -> None:
+    assert normalise_text(raw) == clean
 
 
 def test_time_keys() -> None:

@@ -18,7 +18,7 @@ import pytest
 from postprocess import output
 from postprocess.chunks import plan_chunks
 from postprocess.run import run
-from standin.feeds import crawl_time, daily_crawls, feed_line, feed_record
+from standin.feeds import crawl_time, daily_crawls, feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS, synthetic_films
 from tests.conftest import REPO
 
@@ -116,17 +116,22 @@ def test_latest_crawl_wins_and_sightings_are_counted(messy_feeds, tmp_path) -> N
         "movie_id": 1203,
         "title": "霸王别姬",
         "stars": ["张国荣", "张丰毅", "巩俐"],
+        "director": None,
+        "genres": [],
         "release_date": "1993-07-26",
         "release_region": None,
         "score": 9.5,
+        "score_label": None,
         "box_office_realtime": None,
         "box_office_total": None,
         "box_office_currency": None,
         "wish_month": None,
         "wish_total": None,
+        "blurb": None,
         "poster_url": "https://p0.pipi.cn/mmdb/3744112af469898c7603fbe21d80b5b5640a34b5.jpg",
         "detail_url": "https://www.maoyan.com/films/1203",
         "board_date": "2026-11-23",
+        "source": "desktop",
         "first_seen": T1,
         "last_seen": T3,
         "times_seen": 3,
@@ -378,3 +383,67 @@ def test_progress_bar_shows_lines_and_films_kept(tmp_path, capsys) -> None:
     run([str(feed)], tmp_path / "o.jsonl", workers=1, rejects=tmp_path / "r.jsonl", progress=True)
     bar = capsys.readouterr().err
     assert "post-process" in bar and "lines=200" in bar and "kept=100" in bar
+
+
+def test_desktop_and_mobile_feeds_of_one_day_make_one_row_per_film(tmp_path) -> None:
+    """The same board from both sources on the same day: one row per film (the later
+    crawl's line, with the mobile source's richer fields), lines counted by source."""
+    morning, noon = "2026-11-23T02:00:00Z", "2026-11-23T04:00:00Z"
+    films = BOARDS[4]
+    desktop = tmp_path / "desktop.jsonl"
+    mobile = tmp_path / "mobile.jsonl"
+    desktop.write_bytes(
+        b"".join(feed_line(feed_record(f, r, morning)) for r, f in enumerate(films, 1))
+    )
+    mobile.write_bytes(
+        b"".join(feed_line(mobile_feed_record(f, r, noon)) for r, f in enumerate(films, 1))
+    )
+    out, summary = tmp_path / "table.parquet", tmp_path / "summary.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "postprocess",
+            str(desktop),
+            str(mobile),
+            "-o",
+            str(out),
+            "--summary",
+            str(summary),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usable lines by source: desktop 100, mobile 100" in proc.stdout
+    counts = json.loads(summary.read_text())
+    assert counts["sources"] == {"desktop": 100, "mobile": 100}
+    assert (counts["written"], counts["duplicates"]) == (100, 100)
+    table = pd.read_parquet(out)
+    assert len(table) == 100 and not table.duplicated(["board_id", "movie_id"]).any()
+    assert set(table["source"]) == {"mobile"} and set(table["times_seen"]) == {2}
+    first = table.iloc[0].to_dict()
+    assert (first["title"], first["first_seen"].isoformat(), first["last_seen"].isoformat()) == (
+        "霸王别姬",
+        "2026-11-23T02:00:00+00:00",
+        "2026-11-23T04:00:00+00:00",
+    )
+    assert list(first["genres"]) == ["剧情", "爱情"] and first["blurb"] == "梦回少年忆，此间无蝶衣"
+    assert (first["release_date"], first["release_region"]) == ("1993-07-26", "中国大陆")
+    assert (first["wish_total"], first["score_label"]) == (30, "猫眼综合评分")
+    # Both sources' posters are one URL once their resize suffixes are gone.
+    assert (
+        first["poster_url"]
+        == "https://p0.pipi.cn/mmdb/3744112af469898c7603fbe21d80b5b5640a34b5.jpg"
+    )
+    # The other way round, the desktop's line wins, and says so.
+    later = tmp_path / "desktop-later.jsonl"
+    later.write_bytes(
+        b"".join(
+            feed_line(feed_record(f, r, "2026-11-23T06:00:00Z")) for r, f in enumerate(films, 1)
+        )
+    )
+    run([str(mobile), str(later)], tmp_path / "t2.jsonl", workers=1, rejects=tmp_path / "r.jsonl")
+    assert {row["source"] for row in read_jsonl(tmp_path / "t2.jsonl")} == {"desktop"}
