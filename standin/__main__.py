@@ -6,7 +6,8 @@
 
 The stand-in behaves like today's site (2026) unless told otherwise: it refuses
 User-Agents that are not a browser's, sets its uuid cookie with a redirect to the
-same URL, and draws the numbers of boards 6, 1 and 2 with a web font.
+same URL, and draws the numbers of boards 6, 1 and 2 with a web font. It also serves
+the mobile site's board page and board JSON (``/asgard/...``) on the same port.
 
 The demo starts the stand-in on a free port of 127.0.0.1, runs the real
 ``scrapy crawl board`` against it with the project's polite defaults, then the
@@ -45,6 +46,11 @@ def serve(args: argparse.Namespace) -> int:
     print(f"Stand-in Maoyan at {site.url}/board/4 -- Ctrl-C to stop", flush=True)
     print(f"Behaving as: {behaviour}", flush=True)
     print(f"Crawl it: scrapy crawl board -O out.jsonl -s MAOYAN_BASE_URL={site.url}", flush=True)
+    print(
+        "Or its mobile site: scrapy crawl board -a source=mobile -O out.jsonl "
+        f"-s MAOYAN_MOBILE_BASE_URL={site.url} -s MAOYAN_MOBILE_API_URL={site.url}",
+        flush=True,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         site.serve_forever()
     return 0
