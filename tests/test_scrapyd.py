@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from postprocess.run import run as postprocess_run
+from standin.films import BOARDS
 from tests.conftest import REPO, clean_env
 from tests.test_crawl import expected_entries, without_time
 
@@ -62,6 +63,8 @@ class Scrapyd:
         """Schedule ``board`` against a stand-in site and wait (bounded) for it to finish."""
         settings = [
             f"MAOYAN_BASE_URL={site_url}",
+            f"MAOYAN_MOBILE_BASE_URL={site_url}",
+            f"MAOYAN_MOBILE_API_URL={site_url}",
             "DOWNLOAD_DELAY=0",
             "AUTOTHROTTLE_START_DELAY=0",
             "MAOYAN_BAN_BACKOFF=0.05",
@@ -182,6 +185,18 @@ def test_spider_arguments_pass_through(scrapyd, deployed, standin) -> None:
     site = standin()
     job = scrapyd.run_job(site.url, ("board", "7"))
     assert without_time(scrapyd.items(job)) == expected_entries(site.url, board_id=7)
+
+
+def test_mobile_source_job(scrapyd, deployed, standin) -> None:
+    site = standin()
+    job = scrapyd.run_job(site.url, ("source", "mobile"), ("board", "most-expected"))
+    items = scrapyd.items(job)
+    assert [item["movie_id"] for item in items] == [film.movie_id for film in BOARDS[6]]
+    assert {item["source"] for item in items} == {"mobile"}
+    assert (items[0]["wish_month"], items[0]["wish_total"]) == (67913, 127877)
+    log = scrapyd.log(job)
+    assert "took 2 request(s): 1 board page(s) and 1 JSON answer(s)" in log
+    assert "Board complete: all 50 films collected." in log
 
 
 def test_banned_job_shows_the_ban(scrapyd, deployed, standin) -> None:
