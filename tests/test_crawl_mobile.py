@@ -3,11 +3,14 @@ against the stand-in's mobile board page and board JSON, behaving well and badly
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 from standin.feeds import mobile_feed_record
 from standin.films import BOARDS
 from standin.mobile import PAGE_FILMS
+from tests.conftest import FAST_SETTINGS, REPO, SCRAPY, clean_env
 from tests.test_crawl import without_time
 
 JSON = "/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/{board}.json?ci=1&year=0&term=0"
@@ -156,3 +159,36 @@ def test_both_sources_write_the_same_board_id(standin, crawl, tmp_path: Path) ->
         item["board_id"] for item in desktop.items
     }
     assert [i["movie_id"] for i in mobile.items] == [i["movie_id"] for i in desktop.items]
+
+
+def test_a_mobile_crawl_banned_on_the_json_resumes_there(standin, tmp_path) -> None:
+    """With JOBDIR, the banned JSON window is asked for again when the job runs again,
+    and the board ends whole: the page's films from the first run, the rest from this."""
+    site = standin(ban_after=1, ban_kind="403")
+    out, job = tmp_path / "out.jsonl", tmp_path / "job"
+    command = [SCRAPY, "crawl", "board", "-a", "source=mobile", "-o", str(out)]
+    settings = {
+        **FAST_SETTINGS,
+        "MAOYAN_MOBILE_BASE_URL": site.url,
+        "MAOYAN_MOBILE_API_URL": site.url,
+        "JOBDIR": str(job),
+    }
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    run = {"cwd": REPO, "env": clean_env(), "capture_output": True, "text": True, "timeout": 120}
+    first = subprocess.run(command, **run)
+    assert first.returncode == 1 and "Spider closed (banned)" in first.stderr
+    assert len(out.read_text(encoding="utf-8").splitlines()) == PAGE_FILMS
+
+    site.behaviour.ban_after = None  # the ban has lifted
+    asked_before = len(site.mobile_requests())
+    second = subprocess.run(command, **run)
+    assert second.returncode == 0, second.stderr
+    assert "Board complete: all 100 films collected." in second.stderr
+    fetched = [path for path, _ in site.mobile_requests()[asked_before:]]
+    assert fetched == [
+        f"{JSON.format(board=39)}&limit=80&offset=20",
+        f"{JSON.format(board=39)}&limit=30&offset=70",
+    ]
+    feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [entry["rank"] for entry in feed] == list(range(1, 101))
