@@ -35,6 +35,7 @@ from twisted.internet.defer import Deferred
 
 from maoyan.bans import TOO_FREQUENT, Ban, detect_ban
 from maoyan.sources import answer_kind
+from maoyan.sources.base import BOARD_PAGE
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -49,10 +50,6 @@ if TYPE_CHECKING:
     from maoyan.sources import AnswerKind
 
 logger = logging.getLogger(__name__)
-
-#: Request meta key the spider sets on a board's pages and JSON answers: only those are
-#: checked for bans. Its value names the kind of answer expected (see maoyan.sources).
-BOARD_PAGE = "maoyan_board_page"
 
 
 #: Request meta key counting how often a page was redirected to itself.

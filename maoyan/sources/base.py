@@ -23,6 +23,12 @@ if TYPE_CHECKING:
     from maoyan.spiders.board import BoardSpider
 
 
+#: Request meta key the spider sets on a board's pages and JSON answers: only those are
+#: checked for bans. Its value names the kind of answer expected (a key of a source's
+#: ``answers``).
+BOARD_PAGE = "maoyan_board_page"
+
+
 def never_refused(body: str) -> str | None:
     return None
 

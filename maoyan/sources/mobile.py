@@ -23,7 +23,7 @@ from maoyan.extract_mobile import (
     query_int,
     refusal,
 )
-from maoyan.sources.base import AnswerKind, Source
+from maoyan.sources.base import BOARD_PAGE, AnswerKind, Source
 
 if TYPE_CHECKING:
     import scrapy
@@ -90,7 +90,7 @@ class MobileSource(Source):
 
     def parse(self, response: Response) -> Iterator[dict[str, Any] | scrapy.Request]:
         feed_id = self.board.feed_id
-        if urlsplit(response.url).path.endswith(".json"):
+        if response.meta.get(BOARD_PAGE) == MOBILE_JSON:
             answer = parse_board_json(response.text, response.url, feed_id, self.base_url)
             offset = query_int(response.url, "offset")
         else:
@@ -128,6 +128,14 @@ class MobileSource(Source):
             )
             return None
         limit = min(self.batch, expected - following) if expected else self.batch
+        if offset == 0:
+            self.spider.logger.info(
+                "The board page holds %d of the board's %s films; asking its JSON for the "
+                "rest, up to %d at a time.",
+                got,
+                expected or "further",
+                self.batch,
+            )
         return self.json_request(self.json_url(following, limit))
 
     def closed(self, reason: str) -> None:
