@@ -235,8 +235,9 @@ def declare_unreachable(
     stats.set_value(UNREACHABLE_REASON, f"{what} failed: {error}")
     logger.error(
         "Cannot reach the site: %s failed: %s. %s (finish reason 'unreachable'). Check the "
-        "network or proxy and MAOYAN_BASE_URL; maoyan.com is often unreachable from outside "
-        "mainland China (`python -m standin demo` runs offline).",
+        "network or proxy and the site's root (MAOYAN_BASE_URL; for -a source=mobile, "
+        "MAOYAN_MOBILE_BASE_URL and MAOYAN_MOBILE_API_URL); maoyan.com is often unreachable "
+        "from outside mainland China (`python -m standin demo` runs offline).",
         what,
         str(error).rstrip(". "),
         why,

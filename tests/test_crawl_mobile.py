@@ -4,6 +4,7 @@ against the stand-in's mobile board page and board JSON, behaving well and badly
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 from pathlib import Path
 
@@ -192,3 +193,19 @@ def test_a_mobile_crawl_banned_on_the_json_resumes_there(standin, tmp_path) -> N
     ]
     feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [entry["rank"] for entry in feed] == list(range(1, 101))
+
+
+def test_an_unreachable_mobile_site_is_said_at_once(crawl, tmp_path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = crawl(
+        closed,
+        "-a",
+        "source=mobile",
+        settings={"MAOYAN_MOBILE_BASE_URL": closed, "MAOYAN_MOBILE_API_URL": closed},
+    )
+    assert result.returncode == 1
+    assert "Spider closed (unreachable)" in result.log
+    (error,) = [line for line in result.log_lines("ERROR") if "Cannot reach the site" in line]
+    assert f"{closed}/robots.txt" in error and "MAOYAN_MOBILE_BASE_URL" in error
