@@ -57,9 +57,7 @@ def normalise_title(value: object) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    # str.split() splits on exactly what \s matches (U+3000 included), and is fast.
-    text = " ".join(value.translate(FULL_WIDTH_ALNUM).split())
-    return text or None
+    return normalise_text(value.translate(FULL_WIDTH_ALNUM))
 
 
 def normalise_text(value: object) -> str | None:
@@ -67,6 +65,7 @@ def normalise_text(value: object) -> str | None:
     space, the ends are trimmed; ``None`` for nothing or a value that is no text."""
     if not isinstance(value, str):
         return None
+    # str.split() splits on exactly what \s matches (U+3000 included), and is fast.
     return " ".join(value.split()) or None
 
 

@@ -154,7 +154,7 @@ def _card(entry: dict[str, object]) -> str:
             f'      <div class="month-wish">本月新增想看 <p class="number">{entry["monthWish"]}</p>'
             "</div>"
         )
-    score = entry["label"].get("number") if entry.get("sc") else None  # type: ignore[union-attr]
+    score = f"{entry['sc']:.1f}" if entry.get("sc") else None
     return f"""\
     <div class="board-card" data-id="{entry["id"]}">
       <i class="rank-number">{entry["rank"]}</i>
