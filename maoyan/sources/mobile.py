@@ -64,6 +64,20 @@ class MobileSource(Source):
         #: Requests this board took: ``[pages, JSON]`` (retries not counted).
         self.requests = [0, 0]
         self.page_url = self.board_page_url()
+        #: The page and the JSON live on two hosts (m. and i.maoyan.com), which Scrapy
+        #: would pace as two sites: one download slot for both keeps DOWNLOAD_DELAY,
+        #: AutoThrottle and the back-off between every request to Maoyan.
+        self.slot = urlsplit(self.base_url).netloc
+
+    def request(
+        self, url: str, kind: str, priority: int = 0, referer: str | None = None
+    ) -> scrapy.Request:
+        self.requests[kind == MOBILE_JSON] += 1
+        request = self.spider.page_request(url, kind, priority, referer)
+        request.meta["download_slot"] = self.slot
+        if kind == MOBILE_JSON:
+            request.headers["Accept"] = "application/json, text/plain, */*"
+        return request
 
     def board_page_url(self) -> str:
         return f"{self.base_url}/asgard/board?id={self.board_number}&year=0&term=0"
@@ -73,20 +87,12 @@ class MobileSource(Source):
         return f"{self.api_url}{path}?ci=1&year=0&term=0&limit={limit}&offset={offset}"
 
     def start_requests(self) -> Iterator[scrapy.Request]:
-        self.requests[0] += 1
-        yield self.spider.page_request(self.page_url, MOBILE_PAGE)
-
-    def json_request(self, url: str, priority: int = 0) -> scrapy.Request:
-        self.requests[1] += 1
-        request = self.spider.page_request(url, MOBILE_JSON, priority, referer=self.page_url)
-        request.headers["Accept"] = "application/json, text/plain, */*"
-        return request
+        yield self.request(self.page_url, MOBILE_PAGE)
 
     def request_again(self, url: str, referer: str | None) -> scrapy.Request:
         if urlsplit(url).path.endswith(".json"):
-            return self.json_request(url, 1)
-        self.requests[0] += 1
-        return self.spider.page_request(url, MOBILE_PAGE, 1, referer)
+            return self.request(url, MOBILE_JSON, 1, self.page_url)
+        return self.request(url, MOBILE_PAGE, 1, referer)
 
     def parse(self, response: Response) -> Iterator[dict[str, Any] | scrapy.Request]:
         feed_id = self.board.feed_id
@@ -136,7 +142,7 @@ class MobileSource(Source):
                 expected or "further",
                 self.batch,
             )
-        return self.json_request(self.json_url(following, limit))
+        return self.request(self.json_url(following, limit), MOBILE_JSON, referer=self.page_url)
 
     def closed(self, reason: str) -> None:
         pages, answers = self.requests
