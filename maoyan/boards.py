@@ -35,7 +35,6 @@ BOARDS = (
     Board("weekly-box-office", 56, "周票房榜", {"mobile": 56}),
     Board("ticket-score", 55, "购票评分榜", {"mobile": 55}),
 )
-SOURCE_NAMES = ("desktop", "mobile")
 
 
 def offered(source: str) -> str:
@@ -57,7 +56,3 @@ def find_board(source: str, value: object) -> Board | None:
         if text == board.name or text == str(board.ids[source]):
             return board
     return None
-
-
-def board_with_feed_id(feed_id: int) -> Board | None:
-    return next((board for board in BOARDS if board.feed_id == feed_id), None)

@@ -53,8 +53,9 @@ class ArgumentError(ValueError):
     """A spider argument that cannot be right: said in one line before any request."""
 
 
-def check_arguments(**arguments: object) -> tuple[str, Board, int]:
-    """``(source, board, pages)`` from the ``-a`` arguments, or an :class:`ArgumentError`
+def check_arguments(**arguments: object) -> tuple[str, Board, int | None]:
+    """``(source, board, pages)`` from the ``-a`` arguments (``pages`` only for the desktop
+    TOP100, the one board walked page by page), or an :class:`ArgumentError`
     that says what is wrong: an unknown name (a typo would otherwise crawl TOP100 without
     a word), a source or board that does not exist, a board the source does not show
     (with the boards it does), a number of pages that is not positive."""
@@ -76,9 +77,10 @@ def check_arguments(**arguments: object) -> tuple[str, Board, int]:
             f"it offers {offered(source)}"
         )
     pages = arguments.get("pages")
+    walked = board.name == "top100" and source == "desktop"
     if pages is None:
-        return source, board, (board.size or 0) // PAGE_SIZE
-    if board.name != "top100" or source != "desktop":
+        return source, board, (board.size or 0) // PAGE_SIZE if walked else None
+    if not walked:
         raise ArgumentError(f"pages={pages}: pages applies to the desktop TOP100 only")
     try:
         page_count = int(str(pages).strip())
@@ -154,7 +156,6 @@ class BoardSpider(scrapy.Spider):
         self.source_name, self.board, self.pages = check_arguments(
             source=source, board=board, pages=pages
         )
-        self.board_id = self.board.feed_id
         #: How many films the board should have (more if its answers show more ranks).
         self.expected_films = self.pages * PAGE_SIZE if self.pages else (self.board.size or 0)
         self.cookies: dict[str, str] = {}
