@@ -207,7 +207,7 @@ class StandinSite:
     def _answer_board(self, handler: BaseHTTPRequestHandler, board_id: int, offset: int) -> None:
         behaviour = self.behaviour
         self.log.add_headers(dict(handler.headers.items()))
-        if behaviour.browser_ua_only and "Mozilla/5.0" not in handler.headers.get("User-Agent", ""):
+        if self._refuses_client(handler):
             return self._send(handler, 403, REFUSED_PAGE)
         cookies = SimpleCookie(handler.headers.get("Cookie", ""))
         if offset in behaviour.self_redirect_offsets or (
@@ -259,7 +259,7 @@ class StandinSite:
         mobile_board = int(board) if board.isdigit() else None
         if mobile_board not in mobile.MOBILE_BOARDS:
             return self._send(handler, 404, "<html><body>404</body></html>")
-        if behaviour.browser_ua_only and "Mozilla/5.0" not in handler.headers.get("User-Agent", ""):
+        if self._refuses_client(handler):
             return self._send(handler, 403, REFUSED_PAGE)
         with self._lock:
             banned = behaviour.ban_after is not None and self._served >= behaviour.ban_after
@@ -288,6 +288,11 @@ class StandinSite:
         if behaviour.redesigned or behaviour.json_without_movies:
             body = body.replace('"movies":', '"list":')
         return self._send(handler, 200, body, "application/json")
+
+    def _refuses_client(self, handler: BaseHTTPRequestHandler) -> bool:
+        """Today's site, desktop and mobile: a User-Agent that is no browser's is refused."""
+        user_agent = handler.headers.get("User-Agent", "")
+        return self.behaviour.browser_ua_only and "Mozilla/5.0" not in user_agent
 
     def _send_to_itself(self, handler: BaseHTTPRequestHandler) -> None:
         """The first-visit handshake: 302 to the very URL asked for, setting ``uuid``."""

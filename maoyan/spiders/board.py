@@ -30,6 +30,7 @@ from maoyan.middlewares import (
     declare_unreachable,
 )
 from maoyan.sources import SOURCES
+from maoyan.sources.desktop import PAGE_SIZE
 
 if TYPE_CHECKING:
     from typing import Self
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
 #: Request meta key: the board page's URL as first asked for, whatever redirects follow.
 PAGE_URL = "maoyan_page_url"
-PAGE_SIZE = 10
 #: Failures that, page after page, mean the site cannot be reached (a host that does
 #: not resolve or refuses is declared unreachable at the first page: HOST_GONE).
 UNREACHABLE = (DownloadTimeoutError, ConnectError)
