@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--summary", type=Path, metavar="SUMMARY.json", help="also write the run's summary as JSON"
     )
+    parser.add_argument(
+        "--history",
+        type=Path,
+        metavar="HISTORY",
+        help="also write the boards' history, one row per board, day and film "
+        "(.jsonl, .csv or .parquet); `python -m postprocess.report HISTORY` shows it",
+    )
     parser.add_argument("--chunk-bytes", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
@@ -129,11 +136,12 @@ def main(argv: list[str] | None = None) -> int:
                 "-o - (standard output) is not supported: name a file ending in "
                 f"{', '.join(FORMATS)}"
             )
-        if out.suffix.lower() not in FORMATS:
-            raise UsageError(
-                f"unknown output format {out.suffix or '(none)'!r} for {out}: "
-                f"use {', '.join(FORMATS)}"
-            )
+        for option, path in (("-o", out), ("--history", args.history)):
+            if path is not None and path.suffix.lower() not in FORMATS:
+                raise UsageError(
+                    f"{option}: unknown output format {path.suffix or '(none)'!r} for {path}: "
+                    f"use {', '.join(FORMATS)}"
+                )
         if args.workers < 1 or (args.chunk_bytes is not None and args.chunk_bytes < 1):
             raise UsageError("--workers must be at least 1")
         feeds, unmatched = expand_feeds(args.feeds)
@@ -141,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         outputs = {"-o": out, "--rejects": rejects}
         if args.summary:
             outputs["--summary"] = args.summary
+        if args.history:
+            outputs["--history"] = args.history
         check_outputs(feeds, outputs)
     except UsageError as error:
         return usage_error(str(error))
@@ -153,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             rejects=rejects,
             summary_path=args.summary,
+            history_path=args.history,
             chunk_bytes=args.chunk_bytes,
         )
     except KeyboardInterrupt:

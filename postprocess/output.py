@@ -139,50 +139,52 @@ def neutralise_formula(text: object) -> object:
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
     from pandas.api.types import is_numeric_dtype
 
-    # A byte-order mark so Excel on Windows reads the Chinese as UTF-8.
-    flat = table.assign(stars=table["stars"].map("|".join), genres=table["genres"].map("|".join))
+    # A byte-order mark so Excel on Windows reads the Chinese as UTF-8; lists as a|b.
+    lists = {name: table[name].map("|".join) for name in LIST_COLUMNS if name in table}
+    flat = table.assign(**lists)
     for name in flat.columns:
         if not is_numeric_dtype(flat[name]):
             flat[name] = flat[name].map(neutralise_formula)
     flat.to_csv(path, index=False, encoding="utf-8-sig")
 
 
+#: Columns that hold lists of names (written ``a|b`` in CSV).
+LIST_COLUMNS = ("stars", "genres")
+#: Parquet types of the columns of both tables; times are UTC timestamps.
+PARQUET_TYPES = {
+    "board_id": "int64",
+    "rank": "int64",
+    "movie_id": "int64",
+    "stars": "list",
+    "genres": "list",
+    "score": "float64",
+    "box_office_realtime": "float64",
+    "box_office_total": "float64",
+    "wish_month": "int64",
+    "wish_total": "int64",
+    "first_seen": "time",
+    "last_seen": "time",
+    "crawled_at": "time",
+    "times_seen": "int64",
+}
+
+
 def _write_parquet(table: pd.DataFrame, path: Path) -> None:
     import pandas as pd
     import pyarrow as pa
 
-    schema = pa.schema(
-        [
-            ("board_id", pa.int64()),
-            ("rank", pa.int64()),
-            ("movie_id", pa.int64()),
-            ("title", pa.string()),
-            ("stars", pa.list_(pa.string())),
-            ("director", pa.string()),
-            ("genres", pa.list_(pa.string())),
-            ("release_date", pa.string()),
-            ("release_region", pa.string()),
-            ("score", pa.float64()),
-            ("score_label", pa.string()),
-            ("box_office_realtime", pa.float64()),
-            ("box_office_total", pa.float64()),
-            ("box_office_currency", pa.string()),
-            ("wish_month", pa.int64()),
-            ("wish_total", pa.int64()),
-            ("blurb", pa.string()),
-            ("poster_url", pa.string()),
-            ("detail_url", pa.string()),
-            ("board_date", pa.string()),
-            ("source", pa.string()),
-            ("first_seen", pa.timestamp("us", tz="UTC")),
-            ("last_seen", pa.timestamp("us", tz="UTC")),
-            ("times_seen", pa.int64()),
-        ]
-    )
+    kinds = {
+        "int64": pa.int64(),
+        "float64": pa.float64(),
+        "list": pa.list_(pa.string()),
+        "time": pa.timestamp("us", tz="UTC"),
+    }
+    types = {name: kinds.get(PARQUET_TYPES.get(name, ""), pa.string()) for name in table.columns}
+    times = [name for name in table.columns if PARQUET_TYPES.get(name) == "time"]
     typed = table.assign(
-        first_seen=pd.to_datetime(table["first_seen"], utc=True, format="ISO8601"),
-        last_seen=pd.to_datetime(table["last_seen"], utc=True, format="ISO8601"),
+        **{name: pd.to_datetime(table[name], utc=True, format="ISO8601") for name in times}
     )
+    schema = pa.schema(list(types.items()))
     typed.to_parquet(path, index=False, schema=schema, engine="pyarrow")
 
 

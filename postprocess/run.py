@@ -8,6 +8,7 @@ before it writes anything.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -30,8 +31,18 @@ from postprocess.chunks import (
     source_name,
     spool_directory,
 )
+from postprocess.history import (
+    COUNT,
+    HISTORY_COLUMNS,
+    VALUES,
+    WHEN,
+    HistoryParts,
+    history_values,
+    merge_parts,
+    resolve_days,
+)
 from postprocess.output import Staging, write_table
-from postprocess.records import COLUMNS, Oddities, display_time, normalise_record
+from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +64,9 @@ PROG = "python -m postprocess"
 
 @dataclass
 class Summary:
-    """What a run did; ``lines == rejected + duplicates + written`` always."""
+    """What a run did; ``lines == rejected + duplicates + written`` always, and
+    ``lines == rejected + history_duplicates + history_written`` when it writes the
+    history."""
 
     files: int = 0
     lines: int = 0
@@ -71,6 +84,11 @@ class Summary:
     workers: int = 1
     output: str = ""
     rejects: str = ""
+    #: The history table (one row per board, day and film), when the run writes it.
+    history: str = ""
+    history_written: int = 0
+    history_duplicates: int = 0
+    history_days: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,6 +97,22 @@ class Summary:
         rows = [
             ("written", self.written, f"-> {self.output}"),
             ("duplicates", self.duplicates, "(same board_id + movie_id; latest crawl kept)"),
+            *(
+                [
+                    (
+                        "history rows",
+                        self.history_written,
+                        f"-> {self.history} ({self.history_days:,} board day(s))",
+                    ),
+                    (
+                        "history dups",
+                        self.history_duplicates,
+                        "(same board, day and film; latest crawl kept)",
+                    ),
+                ]
+                if self.history
+                else []
+            ),
             ("rejected", self.rejected, f"-> {self.rejects}" if self.rejected else ""),
             ("unparsed release", self.unparsed_release, "(kept; release_date is null)"),
             ("unparsed numbers", self.unparsed_numbers, "(kept; box office / wish count null)"),
@@ -165,6 +199,60 @@ def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
     return table, oddities
 
 
+def build_history(parts: HistoryParts, table: pd.DataFrame) -> pd.DataFrame:
+    """The history table: each day's values from that day's winning line; the film's
+    title, release and link (which do not change from day to day) from the films table."""
+    import pandas as pd
+
+    records = []
+    for (board_id, movie_id, day), (entry, day_from) in resolve_days(parts).items():
+        records.append(
+            (
+                board_id,
+                day,
+                movie_id,
+                *history_values(board_id, entry[VALUES]),
+                day_from,
+                display_time(entry[WHEN]),
+            )
+        )
+    days = pd.DataFrame(
+        records,
+        columns=[
+            "board_id",
+            "day",
+            "movie_id",
+            "rank",
+            "score",
+            "box_office_realtime",
+            "box_office_total",
+            "box_office_currency",
+            "wish_month",
+            "wish_total",
+            "source",
+            "day_from",
+            "crawled_at",
+        ],
+    )
+    days["source"] = days["source"].where(days["source"] != UNSTATED, None)
+    films = table[["board_id", "movie_id", "title", "release_date", "release_region", "detail_url"]]
+    history = days.merge(films, on=["board_id", "movie_id"], how="left", validate="many_to_one")
+    history = history.astype(
+        {
+            "board_id": "int64",
+            "rank": "int64",
+            "movie_id": "int64",
+            "score": "float64",
+            "box_office_realtime": "float64",
+            "box_office_total": "float64",
+            "wish_month": "Int64",
+            "wish_total": "Int64",
+        }
+    )
+    history = history.sort_values(["board_id", "day", "rank", "movie_id"], ignore_index=True)
+    return history[HISTORY_COLUMNS]
+
+
 def run(
     feeds: list[str],
     out: Path,
@@ -172,11 +260,13 @@ def run(
     workers: int,
     rejects: Path,
     summary_path: Path | None = None,
+    history_path: Path | None = None,
     chunk_bytes: int | None = None,
     progress: bool | None = None,
 ) -> Summary:
     """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``, the
-    summary (as JSON) to ``summary_path``. All are published together at the end.
+    summary (as JSON) to ``summary_path``, the boards' history to ``history_path``.
+    All are published together at the end.
 
     ``chunk_bytes`` overrides the size of the ranges handed to workers (by default
     one range per worker and file), for tests and tuning.
@@ -184,8 +274,9 @@ def run(
     started = time.perf_counter()
     summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
     films: dict[Key, Film] = {}
+    days = HistoryParts() if history_path else None
     show = sys.stderr.isatty() if progress is None else progress
-    targets = [out, rejects, *([summary_path] if summary_path else [])]
+    targets = [out, rejects, *(path for path in (summary_path, history_path) if path)]
     with Staging(targets) as staging, spool_directory() as spool:
         if staging.leftovers:
             print(
@@ -206,7 +297,7 @@ def run(
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
                 size = chunk_bytes or chunk_size(path.stat().st_size, workers)
                 chunks += plan_chunks(source_name(feed), path, index, size)
-            merge_chunks(chunks, len(feeds), workers, films, summary, rejects_out, show)
+            merge_chunks(chunks, len(feeds), workers, films, days, summary, rejects_out, show)
         summary.written = len(films)
         summary.duplicates = sum(film[TIMES_SEEN] for film in films.values()) - len(films)
         if summary.lines != summary.rejected + summary.duplicates + summary.written:
@@ -216,6 +307,18 @@ def run(
         summary.unparsed_numbers = oddities.unparsed_numbers
         summary.numbers_hidden = oddities.numbers_hidden
         write_table(table, staging.path(out), out)
+        if history_path and days is not None:
+            counted = sum(entry[COUNT] for entry in (*days.dated.values(), *days.undated.values()))
+            history = build_history(days, table)
+            summary.history = str(history_path)
+            summary.history_written = len(history)
+            summary.history_duplicates = counted - len(history)
+            summary.history_days = len(history[["board_id", "day"]].drop_duplicates())
+            if summary.lines != (
+                summary.rejected + summary.history_duplicates + summary.history_written
+            ):
+                raise RuntimeError(f"history accounting does not add up: {summary}")
+            write_table(history, staging.path(history_path), history_path)
         summary.seconds = round(time.perf_counter() - started, 3)
         if summary_path:
             with staging.writer(summary_path) as stream:
@@ -235,11 +338,13 @@ def merge_chunks(
     files: int,
     workers: int,
     films: dict[Key, Film],
+    days: HistoryParts | None,
     summary: Summary,
     rejects_out: IO[bytes],
     show: bool,
 ) -> None:
-    """Fan the chunks out to the workers and fold their results in, in input order."""
+    """Fan the chunks out to the workers and fold their results in, in input order;
+    with ``days``, the history candidates too."""
     line_offsets = [0] * files
     bytes_read = multiprocessing.Value("q", 0)
     pool_size = min(workers, max(len(chunks), 1))
@@ -261,7 +366,7 @@ def merge_chunks(
         if pool_size <= 1:  # this process reads: it moves the bar itself
             worker.progress = bar.update
         try:
-            results = mapper(process_chunk, chunks)
+            results = mapper(functools.partial(process_chunk, history=days is not None), chunks)
             # pandas takes most of a second to import and only the parent needs it: the
             # workers, forked before it, stay small, and the import overlaps their work.
             import pandas  # noqa: F401
@@ -277,6 +382,8 @@ def merge_chunks(
                 for source, count in result.sources.items():
                     summary.sources[source] = summary.sources.get(source, 0) + count
                 merge_films(films, result.films)
+                if days is not None and result.history is not None:
+                    merge_parts(days, result.history)
                 if pool_size > 1:
                     tick()
                 bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{len(films):,}", refresh=False)

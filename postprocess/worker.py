@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from postprocess.chunks import Chunk
+from postprocess.history import HistoryParts
 from postprocess.records import UNSTATED, RecordChecker
 
 PR_SET_PDEATHSIG = 1
@@ -67,6 +68,8 @@ class ChunkResult:
     films: dict[Key, Film] = field(default_factory=dict)
     #: Usable lines by their ``source`` (``UNSTATED`` where a line states none).
     sources: dict[str, int] = field(default_factory=dict)
+    #: The range's history candidates, when the run writes the history.
+    history: HistoryParts | None = None
 
 
 def reject_reason(raw: bytes, error: orjson.JSONDecodeError) -> str:
@@ -106,9 +109,11 @@ def read_lines(chunk: Chunk, block_bytes: int | None = None) -> Iterator[bytes]:
             yield tail  # a last line without a newline
 
 
-def process_chunk(chunk: Chunk) -> ChunkResult:
-    """Parse, check and deduplicate one chunk."""
+def process_chunk(chunk: Chunk, history: bool = False) -> ChunkResult:
+    """Parse, check and deduplicate one chunk; with ``history``, also reduce it to
+    the latest line per board, day and film."""
     result = ChunkResult(chunk.file_index, chunk.chunk_index)
+    days = result.history = HistoryParts() if history else None
     films = result.films
     rejects = result.rejects
     check = RecordChecker()
@@ -132,6 +137,8 @@ def process_chunk(chunk: Chunk) -> ChunkResult:
         if type(source) is not str or not source:
             source = UNSTATED
         sources[source] = sources.get(source, 0) + 1
+        if days is not None:
+            days.add(obj, when, (chunk.file_index, chunk.chunk_index, number), source)
         key = (obj["board_id"], obj["movie_id"])
         film = films.get(key)
         if film is None:
@@ -143,6 +150,8 @@ def process_chunk(chunk: Chunk) -> ChunkResult:
         if when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
             film[LINE], film[LAST_SEEN] = raw, when
             film[ORDER] = (chunk.file_index, chunk.chunk_index, number)
+    if days is not None:
+        days.forget_caches()  # not worth pickling back to the parent
     result.line_count = number
     result.lines = number - result.blank_lines
     return result

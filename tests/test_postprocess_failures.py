@@ -237,10 +237,10 @@ import os, sys, time
 import postprocess.run
 from postprocess.worker import process_chunk
 
-def slow_chunk(chunk):
+def slow_chunk(chunk, **options):
     os.write(1, b"worker busy\n")  # one write: the two workers' lines never mix
     time.sleep(60)
-    return process_chunk(chunk)
+    return process_chunk(chunk, **options)
 
 postprocess.run.process_chunk = slow_chunk
 from postprocess.cli import main

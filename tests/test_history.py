@@ -1,0 +1,249 @@
+"""The boards' history (``--history``): one row per board, day and film.
+
+The facts asserted on the real snapshots were read off the shared files by hand:
+the wrappers' fetch times and board dates, and the ranks in their ``movies``/``draft``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from postprocess.history import beijing_day, board_day
+from postprocess.run import run
+from standin.feeds import feed_line, feed_record, mobile_feed_record
+from standin.films import BOARDS
+from tests.conftest import REPO, SHARED
+from tests.snapshots import write_snapshot_feeds
+
+SNAPSHOTS = SHARED / "maoyan-api" / "top100-2023"
+needs_snapshots = pytest.mark.skipif(
+    not SNAPSHOTS.is_dir(),
+    reason=f"{SNAPSHOTS} is absent: clone beside the team's shared folder or set MAOYAN_SHARED",
+)
+FILMS = BOARDS[4]
+#: The Beijing days of the 13 snapshots: the board's date where the archiver kept it
+#: (10-09 twice, 10-16 twice), else the fetch time (UTC) in Beijing: 2023-11-08T22:08Z
+#: is the morning of 11-09 there.
+SNAPSHOT_DAYS = [
+    "2023-10-09",
+    "2023-10-16",
+    "2023-10-25",
+    "2023-10-26",
+    "2023-11-09",
+    "2023-11-12",
+    "2023-11-19",
+    "2023-11-23",
+    "2023-11-30",
+    "2023-12-03",
+    "2023-12-07",
+]
+
+
+@pytest.fixture(scope="module")
+def snapshot_history(tmp_path_factory) -> tuple[pd.DataFrame, dict]:
+    if not SNAPSHOTS.is_dir():
+        pytest.skip(f"{SNAPSHOTS} is absent")
+    folder = tmp_path_factory.mktemp("snapshots")
+    feeds = write_snapshot_feeds(SNAPSHOTS, folder)
+    history = folder / "history.parquet"
+    summary = folder / "summary.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "postprocess", *map(str, feeds)),
+            *("-o", str(folder / "films.csv"), "--history", str(history)),
+            *("--summary", str(summary), "--workers", "2"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "history rows            1,100" in done.stdout
+    assert "(11 board day(s))" in done.stdout
+    return pd.read_parquet(history), json.loads(summary.read_text())
+
+
+def rank_of(history: pd.DataFrame, title: str, day: str) -> int:
+    row = history[(history["title"] == title) & (history["day"] == day)]
+    assert len(row) == 1, (title, day, row)
+    return int(row["rank"].iloc[0])
+
+
+@needs_snapshots
+def test_snapshots_make_one_row_per_day_and_film(snapshot_history) -> None:
+    history, summary = snapshot_history
+    assert summary["lines"] == 1300
+    assert summary["history_written"] == 1100
+    # Two snapshots each of the boards of 10-09 and 10-16: the earlier of each pair
+    # is 100 duplicates.
+    assert summary["history_duplicates"] == 200
+    assert summary["lines"] == (
+        summary["rejected"] + summary["history_duplicates"] + summary["history_written"]
+    )
+    assert sorted(history["day"].unique()) == SNAPSHOT_DAYS
+    assert history.groupby("day").size().eq(100).all()
+    # The latest crawl of a day wins: 10-09's board as fetched on 10-15, not 10-11.
+    day = history[history["day"] == "2023-10-09"]
+    assert set(day["crawled_at"].astype(str)) == {"2023-10-15 04:22:00+00:00"}
+    # The board page's 20 films (no board date) joined their crawl's board date.
+    assert set(history.loc[history["day"] <= "2023-10-16", "day_from"]) == {"board"}
+    assert set(history.loc[history["day"] > "2023-10-16", "day_from"]) == {"crawl"}
+
+
+@needs_snapshots
+def test_snapshots_facts_read_by_hand(snapshot_history) -> None:
+    history, _ = snapshot_history
+    assert rank_of(history, "心灵奇旅", "2023-10-09") == 43
+    assert rank_of(history, "心灵奇旅", "2023-10-16") == 42
+    assert rank_of(history, "死亡诗社", "2023-10-16") == 34
+    assert rank_of(history, "死亡诗社", "2023-11-09") == 32
+    assert rank_of(history, "天空之城", "2023-12-03") == 65
+    assert rank_of(history, "天空之城", "2023-12-07") == 69
+    assert rank_of(history, "我不是药神", "2023-12-07") == 1
+    # Nobody entered or left the TOP100 over those two months: the same 100 films daily.
+    films_by_day = history.groupby("day")["movie_id"].apply(frozenset)
+    assert films_by_day.nunique() == 1
+    top = history[(history["day"] == "2023-12-07") & (history["rank"] == 1)].iloc[0]
+    assert (top["movie_id"], top["score"], top["wish_total"]) == (1200486, 9.6, 164738)
+    assert top["detail_url"] == "https://m.maoyan.com/asgard/movie/1200486"
+
+
+def test_day_is_the_board_date_else_the_crawl_day_in_beijing() -> None:
+    assert beijing_day("2026-11-23T15:59:59.000000Z") == "2026-11-23"
+    assert beijing_day("2026-11-23T16:00:00.000000Z") == "2026-11-24"
+    assert board_day("2026-11-23") == "2026-11-23"
+    assert board_day("2026-02-30") is None
+    assert board_day("23/11/2026") is None
+    assert board_day(None) is None
+
+
+def lines(*records: dict) -> bytes:
+    return b"".join(feed_line(record) for record in records)
+
+
+def test_history_accounts_for_every_line(tmp_path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(
+        # Day one, crawled twice (the second at 23:30 Beijing time): the later wins.
+        lines(
+            *(
+                feed_record(f, r, "2026-11-22T02:00:00Z", board_date=None)
+                for r, f in enumerate(FILMS[:3], 1)
+            )
+        )
+        + lines(
+            *(
+                feed_record(f, r, "2026-11-22T15:30:00Z", board_date=None)
+                for r, f in enumerate(reversed(FILMS[:3]), 1)
+            )
+        )
+        + b"not json\n"
+        # Day two: the board's own date.
+        + lines(
+            *(
+                feed_record(f, r, "2026-11-22T16:30:00Z", board_date="2026-11-23")
+                for r, f in enumerate(FILMS[1:4], 1)
+            )
+        )
+    )
+    out, history_path = tmp_path / "films.jsonl", tmp_path / "history.jsonl"
+    summary = run(
+        [str(feed)], out, workers=1, rejects=tmp_path / "r.jsonl", history_path=history_path
+    )
+    assert (summary.lines, summary.rejected) == (10, 1)
+    assert (summary.history_written, summary.history_duplicates, summary.history_days) == (6, 3, 2)
+    rows = [json.loads(line) for line in history_path.read_text(encoding="utf-8").splitlines()]
+    by_day = {}
+    for row in rows:
+        by_day.setdefault(row["day"], []).append((row["rank"], row["movie_id"], row["day_from"]))
+    assert by_day == {
+        "2026-11-22": [(r, f.movie_id, "crawl") for r, f in enumerate(reversed(FILMS[:3]), 1)],
+        "2026-11-23": [(r, f.movie_id, "board") for r, f in enumerate(FILMS[1:4], 1)],
+    }
+    assert {row["crawled_at"] for row in rows if row["day"] == "2026-11-22"} == {
+        "2026-11-22T15:30:00Z"
+    }
+    assert rows[0]["title"] == FILMS[2].title
+
+
+def test_undated_page_films_join_the_board_date_of_their_crawl(tmp_path) -> None:
+    """A mobile crawl at 00:30 Beijing time: the JSON answers date the board the day
+    before; the board page's films, undated, must land on that day too."""
+    when = "2026-11-23T16:30:00Z"  # 2026-11-24 00:30 in Beijing
+    page = [mobile_feed_record(f, r, when) for r, f in enumerate(FILMS[:20], 1)]
+    answers = [
+        mobile_feed_record(f, r, when, board_date="2026-11-23")
+        for r, f in enumerate(FILMS[20:30], 21)
+    ]
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines(*page, *answers))
+    history_path = tmp_path / "history.csv"
+    summary = run(
+        [str(feed)],
+        tmp_path / "f.csv",
+        workers=2,
+        rejects=tmp_path / "r.jsonl",
+        history_path=history_path,
+        chunk_bytes=2048,
+    )
+    assert summary.history_written == 30
+    history = pd.read_csv(history_path)
+    assert set(history["day"]) == {"2026-11-23"}
+    assert set(history["day_from"]) == {"board"}
+    assert history["rank"].tolist() == list(range(1, 31))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+def test_history_formats_read_back_alike(tmp_path, suffix) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(
+        lines(
+            *(
+                feed_record(f, r, "2026-11-22T02:00:00Z", board_id=6)
+                for r, f in enumerate(BOARDS[6][:5], 1)
+            )
+        )
+    )
+    path = tmp_path / f"history{suffix}"
+    run(
+        [str(feed)],
+        tmp_path / "f.jsonl",
+        workers=1,
+        rejects=tmp_path / "r.jsonl",
+        history_path=path,
+    )
+    read = {
+        ".jsonl": lambda p: pd.read_json(p, lines=True, dtype={"day": str}),
+        ".csv": pd.read_csv,
+        ".parquet": pd.read_parquet,
+    }[suffix]
+    history = read(path)
+    assert history["day"].astype(str).tolist() == ["2026-11-23"] * 5
+    assert history["wish_total"].tolist() == [
+        int(f.wish_total.removesuffix("人")) for f in BOARDS[6][:5]
+    ]
+
+
+def test_history_option_errors(tmp_path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(lines(feed_record(FILMS[0], 1, "2026-11-22T02:00:00Z")))
+    out = tmp_path / "f.jsonl"
+    for args, message in [
+        (["--history", "h.xlsx"], "--history: unknown output format '.xlsx'"),
+        (["--history", str(out)], "-o and --history are the same file"),
+        (["--history", str(feed)], f"--history {feed} is also an input feed"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "postprocess", str(feed), "-o", str(out), *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 2, done.stderr
+        assert message in done.stderr
+    assert not out.exists()
