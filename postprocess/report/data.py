@@ -1,0 +1,216 @@
+"""What the report shows, computed from the history table: pure functions of a DataFrame.
+
+Kept apart from drawing and HTML so each figure the page shows can be tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+#: Columns the report cannot do without; the rest it shows where present.
+REQUIRED = ("board_id", "day", "rank", "movie_id", "title")
+OPTIONAL = (
+    "score",
+    "box_office_realtime",
+    "box_office_total",
+    "box_office_currency",
+    "wish_month",
+    "wish_total",
+    "release_date",
+    "release_region",
+    "detail_url",
+)
+#: What the CSV writer puts before text a spreadsheet would run as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Board numbers the report shows, in the order it prefers them.
+NUMBER_COLUMNS = ("box_office_total", "box_office_realtime", "wish_total", "wish_month")
+#: The boards whose numbers are their point (box office boards 1, 2 and 56; the wish
+#: board 6): these draw them over time. TOP100's wish counts are a side note.
+NUMBER_BOARDS = {
+    1: NUMBER_COLUMNS[:2],
+    2: NUMBER_COLUMNS[:2],
+    56: NUMBER_COLUMNS[:2],
+    6: NUMBER_COLUMNS[2:],
+}
+
+
+class HistoryError(ValueError):
+    """A history file the report cannot read; the message names the file and the fault."""
+
+
+def load_history(path: Path) -> pd.DataFrame:
+    """Read a table ``python -m postprocess --history`` wrote, in any of its formats."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            table = pd.read_parquet(path)
+        elif suffix == ".csv":
+            table = pd.read_csv(path, dtype={"day": str, "title": str}, encoding="utf-8-sig")
+        elif suffix == ".jsonl":
+            table = pd.read_json(path, lines=True, dtype={"day": str}, convert_dates=False)
+        else:
+            raise HistoryError(f"{path}: unknown history format {suffix or '(none)'!r}")
+    except (OSError, ValueError) as error:
+        if isinstance(error, HistoryError):
+            raise
+        raise HistoryError(f"{path}: cannot read it as {suffix}: {error}") from error
+    missing = [name for name in REQUIRED if name not in table.columns]
+    if missing:
+        raise HistoryError(
+            f"{path}: not a history table (no column {', '.join(missing)}); "
+            "make one with `python -m postprocess FEED ... --history HISTORY`"
+        )
+    for name in OPTIONAL:
+        if name not in table.columns:
+            table[name] = None
+    table["day"] = table["day"].astype(str).str[:10]
+    for name in ("title", "release_region", "detail_url"):
+        table[name] = table[name].map(_unneutralised)
+    table = table.astype({"board_id": "int64", "rank": "int64", "movie_id": "int64"})
+    return table.sort_values(["board_id", "day", "rank", "movie_id"], ignore_index=True)
+
+
+def _unneutralised(text: object) -> object:
+    """CSV cells the writer prefixed with ``'`` (against spreadsheet formulas), as written."""
+    if isinstance(text, str) and text[:1] == "'" and text[1:2] in FORMULA_STARTS and text[1:2]:
+        return text[1:]
+    return None if isinstance(text, float) and pd.isna(text) else text
+
+
+@dataclass
+class Change:
+    """A film's move since the previous day the history has: ``new``, or places up (+)."""
+
+    new: bool
+    places: int
+
+
+def latest_board(board: pd.DataFrame) -> pd.DataFrame:
+    """The last day's rows, with ``change``: places climbed since the day before
+    (positive up), or ``None`` for a film new on the board (``previous_day`` says
+    which day it is compared with; ``None`` when the history has one day)."""
+    days = sorted(board["day"].unique())
+    latest = board[board["day"] == days[-1]].copy()
+    latest["previous_day"] = days[-2] if len(days) > 1 else None
+    if len(days) < 2:
+        latest["change"] = pd.NA
+        latest["new"] = False
+        return latest.reset_index(drop=True)
+    before = board[board["day"] == days[-2]].set_index("movie_id")["rank"]
+    previous = latest["movie_id"].map(before)
+    latest["new"] = previous.isna()
+    latest["change"] = (previous - latest["rank"]).astype("Int64")
+    return latest.reset_index(drop=True)
+
+
+def exits(board: pd.DataFrame) -> pd.DataFrame:
+    """Films on the day before the last that the last day no longer shows."""
+    days = sorted(board["day"].unique())
+    if len(days) < 2:
+        return board.iloc[0:0]
+    gone = set(board.loc[board["day"] == days[-2], "movie_id"]) - set(
+        board.loc[board["day"] == days[-1], "movie_id"]
+    )
+    before = board[(board["day"] == days[-2]) & board["movie_id"].isin(gone)]
+    return before.reset_index(drop=True)
+
+
+def entries_and_exits(board: pd.DataFrame) -> pd.DataFrame:
+    """Per day from the second on: how many films entered and how many left."""
+    days = sorted(board["day"].unique())
+    films = board.groupby("day")["movie_id"].apply(set)
+    rows = []
+    for before, day in zip(days, days[1:], strict=False):
+        rows.append((day, len(films[day] - films[before]), len(films[before] - films[day])))
+    return pd.DataFrame(rows, columns=["day", "entered", "left"])
+
+
+def rank_moves(board: pd.DataFrame, since: str | None = None) -> pd.DataFrame:
+    """For each film on the last day: its rank on the first day (from ``since`` on) it
+    was on the board, and the places it climbed since (positive up)."""
+    days = sorted(board["day"].unique())
+    window = board if since is None else board[board["day"] >= since]
+    latest = board[board["day"] == days[-1]][["movie_id", "title", "rank", "detail_url"]]
+    first = window.sort_values("day").drop_duplicates("movie_id")[["movie_id", "day", "rank"]]
+    moves = latest.merge(first, on="movie_id", suffixes=("", "_then"))
+    moves["climb"] = moves["rank_then"] - moves["rank"]
+    return moves.rename(columns={"day": "day_then"})
+
+
+def climbs_and_falls(
+    board: pd.DataFrame, since: str | None = None, top: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    moves = rank_moves(board, since)
+    climbs = moves[moves["climb"] > 0].sort_values(["climb", "rank"], ascending=[False, True])
+    falls = moves[moves["climb"] < 0].sort_values(["climb", "rank"], ascending=[True, True])
+    return climbs.head(top).reset_index(drop=True), falls.head(top).reset_index(drop=True)
+
+
+def week_start(board: pd.DataFrame) -> str:
+    """The first day of the last 7 days the history covers (the last day and six before)."""
+    last = pd.Timestamp(board["day"].max())
+    return (last - pd.Timedelta(days=6)).date().isoformat()
+
+
+def longest_standing(board: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Films by the days the history shows them on the board (ties: better best rank)."""
+    grouped = board.groupby("movie_id").agg(
+        days=("day", "nunique"),
+        first_day=("day", "min"),
+        last_day=("day", "max"),
+        best_rank=("rank", "min"),
+    )
+    titles = board.sort_values("day").drop_duplicates("movie_id", keep="last")
+    titles = titles.set_index("movie_id")[["title", "detail_url"]]
+    table = grouped.join(titles).reset_index()
+    return (
+        table.sort_values(["days", "best_rank", "movie_id"], ascending=[False, True, True])
+        .head(top)
+        .reset_index(drop=True)
+    )
+
+
+def bump_films(board: pd.DataFrame, top: int = 10, movers: int = 5) -> tuple[list[int], list[int]]:
+    """The films the bump chart draws: the last day's top ``top``, and the ``movers``
+    other films of the last day whose rank moved most over the period (best rank to worst)."""
+    latest = latest_board(board)
+    leaders = latest.nsmallest(top, "rank")["movie_id"].tolist()
+    spread = board.groupby("movie_id")["rank"].agg(lambda ranks: ranks.max() - ranks.min())
+    others = spread.drop(leaders, errors="ignore")
+    others = others[others.index.isin(latest["movie_id"]) & (others > 0)]
+    ranked = sorted(others.items(), key=lambda item: (-item[1], item[0]))
+    return leaders, [movie_id for movie_id, _ in ranked[:movers]]
+
+
+def release_decades(board: pd.DataFrame) -> pd.Series:
+    """Films of the last day by the decade of their release (``1990s``), oldest first."""
+    latest = latest_board(board)
+    years = pd.to_numeric(latest["release_date"].astype("string").str[:4], errors="coerce")
+    decades = (years // 10 * 10).dropna().astype(int)
+    return decades.value_counts().sort_index().rename(lambda decade: f"{decade}s")
+
+
+def release_regions(board: pd.DataFrame, top: int = 8) -> pd.Series:
+    """Films of the last day by release region, most first; the rest as one count."""
+    latest = latest_board(board)
+    regions = latest["release_region"].dropna()
+    counts = regions.value_counts()
+    if len(counts) > top:
+        counts = pd.concat([counts.head(top), pd.Series({"…": counts.iloc[top:].sum()})])
+    return counts
+
+
+def scores(board: pd.DataFrame) -> pd.Series:
+    latest = latest_board(board)
+    return pd.to_numeric(latest["score"], errors="coerce").dropna()
+
+
+def number_column(board: pd.DataFrame) -> str | None:
+    """The number a box-office or wish board is about, to draw over time, if it has any."""
+    for name in NUMBER_BOARDS.get(int(board["board_id"].iloc[0]), ()):
+        if pd.to_numeric(board[name], errors="coerce").notna().any():
+            return name
+    return None
