@@ -5,6 +5,7 @@ Kept apart from drawing and HTML so each figure the page shows can be tested on 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +58,19 @@ def load_history(path: Path) -> pd.DataFrame:
         if isinstance(error, HistoryError):
             raise
         raise HistoryError(f"{path}: cannot read it as {suffix}: {error}") from error
+    return load_history_frame(table, path)
+
+
+def load_history_frame(table: pd.DataFrame, path: Path | str = "history") -> pd.DataFrame:
+    """A history table as the report reads it: required columns checked, optional ones
+    added empty, days as ``YYYY-MM-DD`` text, sorted by board, day and rank."""
     missing = [name for name in REQUIRED if name not in table.columns]
     if missing:
         raise HistoryError(
             f"{path}: not a history table (no column {', '.join(missing)}); "
             "make one with `python -m postprocess FEED ... --history HISTORY`"
         )
+    table = table.copy()
     for name in OPTIONAL:
         if name not in table.columns:
             table[name] = None
@@ -123,7 +131,7 @@ def entries_and_exits(board: pd.DataFrame) -> pd.DataFrame:
     days = sorted(board["day"].unique())
     films = board.groupby("day")["movie_id"].apply(set)
     rows = []
-    for before, day in zip(days, days[1:], strict=False):
+    for before, day in itertools.pairwise(days):
         rows.append((day, len(films[day] - films[before]), len(films[before] - films[day])))
     return pd.DataFrame(rows, columns=["day", "entered", "left"])
 
