@@ -11,22 +11,29 @@ the mobile site's board page and board JSON (``/asgard/...``) on the same port.
 
 The demo starts the stand-in on a free port of 127.0.0.1, runs the real
 ``scrapy crawl board`` against it with the project's polite defaults, then the
-post-process stage over the feed, so a newcomer sees the whole chain work without
-reaching maoyan.com.
+post-process stage over the feed with --history (today's crawl and the 14 daily
+crawls before it, made from the stand-in's films), then the report, so a newcomer
+sees the whole daily chain work without reaching maoyan.com.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
+from standin.feeds import earlier_crawls
+from standin.films import BOARDS
 from standin.server import BAN_KINDS, Behaviour, StandinSite
 
 REPO = Path(__file__).resolve().parents[1]
+#: Daily crawls before today's that the demo's history holds.
+HISTORY_DAYS = 14
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -81,11 +88,44 @@ def demo(args: argparse.Namespace) -> int:
         code = run_step("Crawl TOP100 politely (about 20 s: one page at a time)", crawl)
     if code != 0:
         return code
-    post = [sys.executable, "-m", "postprocess", str(feed), "-o", str(table)]
-    code = run_step("Post-process: normalise, deduplicate, write a table", post)
+    feeds = [str(path) for path in write_earlier_days(feed, out / "days", HISTORY_DAYS)]
+    history, report = out / "history.parquet", out / "report.html"
+    post = [
+        sys.executable, "-m", "postprocess", *feeds, str(feed), "-o", str(table),
+        "--history", str(history),
+    ]  # fmt: skip
+    code = run_step(
+        f"Post-process today's crawl with the {HISTORY_DAYS} daily crawls before it "
+        "(made from the stand-in's films): the table, and the boards' history",
+        post,
+    )
+    if code != 0:
+        return code
+    show = [sys.executable, "-m", "postprocess.report", str(history), "-o", str(report)]
+    code = run_step("Report: the history as one offline page", show)
     if code == 0:
-        print(f"\nFeed:  {feed}\nTable: {table}")
+        print(f"\nFeed:    {feed}\nTable:   {table}\nHistory: {history}\nReport:  {report}")
     return code
+
+
+def write_earlier_days(feed: Path, folder: Path, days: int) -> list[Path]:
+    """The daily crawls before today's, one feed a day as a cron job leaves them, for
+    the demo's history: today's board, undone a few moves a day (see
+    :func:`standin.feeds.earlier_days`)."""
+    folder.mkdir(exist_ok=True)
+    for old in folder.glob("top100-*.jsonl"):
+        old.unlink()
+    lines = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    by_id = {film.movie_id: film for film in BOARDS[4]}
+    today = [by_id[line["movie_id"]] for line in sorted(lines, key=lambda line: line["rank"])]
+    reserve = [film for film in BOARDS[7] if film.movie_id not in by_id]
+    last_day = date.fromisoformat(lines[0]["board_date"] or lines[0]["crawled_at"][:10])
+    written = []
+    for day, day_lines in earlier_crawls(today, reserve, days, last_day):
+        path = folder / f"top100-{day}.jsonl"
+        path.write_bytes(b"".join(day_lines))
+        written.append(path)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,9 @@ Chinese text, long poster URLs, nulls where the board shows nothing.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from standin import mobile
 from standin.films import Film
@@ -114,12 +115,56 @@ def crawl_time(crawl: int, start: datetime = datetime(2026, 1, 1, 2, tzinfo=UTC)
     return (start + timedelta(days=crawl)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def daily_crawls(films: list[Film], crawls: int, board_size: int = 100) -> Iterator[bytes]:
+def daily_crawls(
+    films: list[Film], crawls: int, board_size: int = 100, dated: bool = False
+) -> Iterator[bytes]:
     """Feed lines of ``crawls`` daily crawls; each shows ``board_size`` films, the
-    board's window sliding so that every film appears over the crawls."""
+    board's window sliding so that every film appears over the crawls. ``dated``: each
+    crawl's board carries its own day (else all carry one fixed date)."""
     for crawl in range(crawls):
         when = crawl_time(crawl)
+        extra = {"board_date": when[:10]} if dated else {}
         start = (crawl * board_size) % len(films)
         for rank in range(1, board_size + 1):
             film = films[(start + rank - 1) % len(films)]
-            yield feed_line(feed_record(film, rank, when))
+            yield feed_line(feed_record(film, rank, when, **extra))
+
+
+def earlier_days(
+    board: list[Film], reserve: list[Film], days: int, last_day: date, seed: int = 2026
+) -> Iterator[tuple[str, list[Film]]]:
+    """The ``days`` boards before ``last_day`` (oldest first), made by undoing, day by
+    day going back, a few moves of a living board: neighbours that swapped places and,
+    now and then, a film that entered (before it, a ``reserve`` film held its place).
+    Seeded, so the demo's report is the same on every machine."""
+    chance = random.Random(seed)
+    order, waiting = list(board), list(reserve)
+    boards = []
+    for back in range(1, days + 1):
+        for _ in range(chance.randint(2, 6)):
+            place = chance.randrange(len(order) - 1)
+            order[place], order[place + 1] = order[place + 1], order[place]
+        if waiting and chance.random() < 0.4:
+            place = chance.randrange(len(order) // 2, len(order))
+            order[place] = waiting.pop(0)
+        if chance.random() < 0.3:  # a film that climbed far overnight
+            start = chance.randrange(len(order) // 3, len(order))
+            order.insert(start, order.pop(chance.randrange(0, start)))
+        boards.append(((last_day - timedelta(days=back)).isoformat(), list(order)))
+    yield from reversed(boards)
+
+
+def earlier_crawls(
+    board: list[Film], reserve: list[Film], days: int, last_day: date, board_id: int = 4
+) -> Iterator[tuple[str, list[bytes]]]:
+    """Feed lines of the daily crawls that came before ``last_day``, one crawl a day at
+    08:00 Beijing time, dated by the board like a desktop crawl."""
+    for day, films in earlier_days(board, reserve, days, last_day):
+        when = f"{day}T00:00:00Z"
+        yield (
+            day,
+            [
+                feed_line(feed_record(film, rank, when, board_id=board_id, board_date=day))
+                for rank, film in enumerate(films, start=1)
+            ],
+        )

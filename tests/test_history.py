@@ -247,3 +247,22 @@ def test_history_option_errors(tmp_path) -> None:
         assert done.returncode == 2, done.stderr
         assert message in done.stderr
     assert not out.exists()
+
+
+def test_demo_history_days_are_whole_boards_that_move() -> None:
+    """The demo's earlier days (standin.feeds.earlier_days): a full board a day, oldest
+    first, ending the day before today's, moving a little each day, the same every run."""
+    from datetime import date
+
+    from standin.feeds import earlier_days
+
+    reserve = [film for film in BOARDS[7] if film not in FILMS]
+    days = list(earlier_days(FILMS, reserve, 14, date(2026, 11, 23)))
+    assert [day for day, _ in days][0::13] == ["2026-11-09", "2026-11-22"]
+    assert all(len({f.movie_id for f in films}) == len(FILMS) for _, films in days)
+    changed = [
+        sum(a.movie_id != b.movie_id for a, b in zip(before, after, strict=True))
+        for (_, before), (_, after) in zip(days, [*days[1:], ("", FILMS)], strict=True)
+    ]
+    assert all(count > 0 for count in changed)
+    assert days == list(earlier_days(FILMS, reserve, 14, date(2026, 11, 23)))
