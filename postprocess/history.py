@@ -172,19 +172,30 @@ def resolve_days(parts: HistoryParts) -> dict[DatedKey, tuple[Entry, str]]:
     return rows
 
 
-def history_values(board_id: int, values: tuple) -> tuple[Any, ...]:
+class DayValues:
     """A winning line's day values, normalised like the films table's:
-    ``(rank, score, realtime, total, currency, wish_month, wish_total, source)``."""
-    rank, score, realtime_text, total_text, wish_month, wish_total, source = values
-    realtime, realtime_currency, _ = parse_box_office(realtime_text, board_id)
-    total, total_currency, _ = parse_box_office(total_text, board_id)
-    return (
-        rank,
-        parse_score(score),
-        realtime,
-        total,
-        total_currency or realtime_currency,
-        parse_wish_count(wish_month)[0],
-        parse_wish_count(wish_total)[0],
-        source,
-    )
+    ``(rank, score, realtime, total, currency, wish_month, wish_total, source)``.
+
+    A film's score and numbers repeat from day to day, so each distinct set of raw
+    values is normalised once (the history has a row per film and day)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple, tuple] = {}
+
+    def __call__(self, board_id: int, values: tuple) -> tuple[Any, ...]:
+        key = (board_id, *values[1:])
+        done = self.seen.get(key)
+        if done is None:
+            _, score, realtime_text, total_text, wish_month, wish_total, source = values
+            realtime, realtime_currency, _ = parse_box_office(realtime_text, board_id)
+            total, total_currency, _ = parse_box_office(total_text, board_id)
+            done = self.seen[key] = (
+                parse_score(score),
+                realtime,
+                total,
+                total_currency or realtime_currency,
+                parse_wish_count(wish_month)[0],
+                parse_wish_count(wish_total)[0],
+                source,
+            )
+        return (values[0], *done)

@@ -36,8 +36,8 @@ from postprocess.history import (
     HISTORY_COLUMNS,
     VALUES,
     WHEN,
+    DayValues,
     HistoryParts,
-    history_values,
     merge_parts,
     resolve_days,
 )
@@ -205,13 +205,14 @@ def build_history(parts: HistoryParts, table: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
     records = []
+    day_values = DayValues()
     for (board_id, movie_id, day), (entry, day_from) in resolve_days(parts).items():
         records.append(
             (
                 board_id,
                 day,
                 movie_id,
-                *history_values(board_id, entry[VALUES]),
+                *day_values(board_id, entry[VALUES]),
                 day_from,
                 display_time(entry[WHEN]),
             )
