@@ -201,7 +201,7 @@ def test_box_office_board_draws_its_numbers(tmp_path) -> None:
                     "day": day,
                     "rank": (index + shift) % 3 + 1,
                     "movie_id": movie_id,
-                    "title": f"片{movie_id}",
+                    "title": "<b>$x^2$</b>" if movie_id == 9 else f"片{movie_id}",
                     "box_office_total": 1e8 * movie_id + 1e7 * shift,
                     "box_office_currency": "CNY",
                 }
@@ -222,6 +222,9 @@ def test_box_office_board_draws_its_numbers(tmp_path) -> None:
     assert make_report(path, out).returncode == 0
     page = out.read_text(encoding="utf-8")
     assert page.count('id="numbers-') == 3
+    # A title is text in the table and in the chart's legend alike, never markup or TeX.
+    assert page.count("&lt;b&gt;$x^2$&lt;/b&gt;") >= 3  # table, bump chart, numbers chart
+    assert "<b>" not in page
     assert "¥920,000,000" in page  # film 9 on the last day: 9亿 + 2 × 1000万
 
 

@@ -47,9 +47,6 @@ def main(argv: list[str] | None = None) -> int:
     if not out.parent.is_dir():
         print(f"{PROG}: error: output folder {out.parent} does not exist", file=sys.stderr)
         return 2
-    if out.exists() and args.history.exists() and out.resolve() == args.history.resolve():
-        print(f"{PROG}: error: {out} is the history itself", file=sys.stderr)
-        return 2
     try:
         history = load_history(args.history)
     except HistoryError as error:
