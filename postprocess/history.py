@@ -25,22 +25,29 @@ from postprocess.normalise import parse_box_office, parse_score, parse_wish_coun
 #: Beijing has kept UTC+8 all year since 1991: a fixed offset, no zone database needed.
 BEIJING = timedelta(hours=8)
 
-#: The history's columns, in order.
-HISTORY_COLUMNS = [
-    "board_id",
-    "day",
+#: What a day's winning line gives, normalised (see :class:`DayValues`).
+DAY_COLUMNS = [
     "rank",
-    "movie_id",
-    "title",
     "score",
     "box_office_realtime",
     "box_office_total",
     "box_office_currency",
     "wish_month",
     "wish_total",
-    "release_date",
-    "release_region",
-    "detail_url",
+    "source",
+]
+#: What the history takes from the films table: a film's title, release and link do
+#: not change from day to day.
+FILM_COLUMNS = ["title", "release_date", "release_region", "detail_url"]
+#: The history's columns, in order.
+HISTORY_COLUMNS = [
+    "board_id",
+    "day",
+    "rank",
+    "movie_id",
+    *FILM_COLUMNS[:1],
+    *DAY_COLUMNS[1:-1],
+    *FILM_COLUMNS[1:],
     "day_from",
     "source",
     "crawled_at",
@@ -173,8 +180,8 @@ def resolve_days(parts: HistoryParts) -> dict[DatedKey, tuple[Entry, str]]:
 
 
 class DayValues:
-    """A winning line's day values, normalised like the films table's:
-    ``(rank, score, realtime, total, currency, wish_month, wish_total, source)``.
+    """A winning line's day values (:data:`DAY_COLUMNS`), normalised like the films
+    table's.
 
     A film's score and numbers repeat from day to day, so each distinct set of raw
     values is normalised once (the history has a row per film and day)."""

@@ -33,6 +33,8 @@ from postprocess.chunks import (
 )
 from postprocess.history import (
     COUNT,
+    DAY_COLUMNS,
+    FILM_COLUMNS,
     HISTORY_COLUMNS,
     VALUES,
     WHEN,
@@ -218,25 +220,10 @@ def build_history(parts: HistoryParts, table: pd.DataFrame) -> pd.DataFrame:
             )
         )
     days = pd.DataFrame(
-        records,
-        columns=[
-            "board_id",
-            "day",
-            "movie_id",
-            "rank",
-            "score",
-            "box_office_realtime",
-            "box_office_total",
-            "box_office_currency",
-            "wish_month",
-            "wish_total",
-            "source",
-            "day_from",
-            "crawled_at",
-        ],
+        records, columns=["board_id", "day", "movie_id", *DAY_COLUMNS, "day_from", "crawled_at"]
     )
     days["source"] = days["source"].where(days["source"] != UNSTATED, None)
-    films = table[["board_id", "movie_id", "title", "release_date", "release_region", "detail_url"]]
+    films = table[["board_id", "movie_id", *FILM_COLUMNS]]
     history = days.merge(films, on=["board_id", "movie_id"], how="left", validate="many_to_one")
     history = history.astype(
         {

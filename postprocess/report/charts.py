@@ -17,6 +17,7 @@ import io
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -97,6 +98,34 @@ def _date_axis(axis) -> None:
     axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+def _film_lines(
+    axes: Any,
+    board: pd.DataFrame,
+    column: str,
+    films: list[int],
+    labels: dict[int, str],
+    prefix: str,
+    **line: Any,
+) -> None:
+    """One line per film of ``column`` over every day of the board (``id`` PREFIX-MOVIE);
+    a day without the film leaves a gap."""
+    days = sorted(board["day"].unique())
+    values = board[board["movie_id"].isin(films)].pivot_table(
+        index="day", columns="movie_id", values=column, aggfunc="first"
+    )
+    values = values.reindex(index=days, columns=films)
+    x = _days(pd.Series(days))
+    for movie_id in films:
+        axes.plot(
+            x,
+            values[movie_id].to_numpy(dtype=float),
+            marker="o",
+            label=labels[movie_id],
+            gid=f"{prefix}-{movie_id}",
+            **line,
+        )
+
+
 def bump_chart(
     board: pd.DataFrame,
     films: list[int],
@@ -106,25 +135,10 @@ def bump_chart(
 ) -> str:
     """Rank over the days for ``films``: day on x, rank on y with 1 at the top; a film
     off the board on some day leaves a gap there."""
-    days = sorted(board["day"].unique())
-    x = _days(pd.Series(days))
-    ranks = board[board["movie_id"].isin(films)].pivot_table(
-        index="day", columns="movie_id", values="rank", aggfunc="first"
-    )
-    ranks = ranks.reindex(days)
     with style(name):
         figure = Figure(figsize=(8, 3.6 + 0.2 * len(films)))
         axes = figure.add_subplot()
-        for movie_id in films:
-            axes.plot(
-                x,
-                ranks[movie_id].to_numpy(dtype=float),
-                marker="o",
-                markersize=4,
-                linewidth=1.8,
-                label=labels[movie_id],
-                gid=f"series-{movie_id}",
-            )
+        _film_lines(axes, board, "rank", films, labels, "series", markersize=4, linewidth=1.8)
         axes.invert_yaxis()
         axes.yaxis.get_major_locator().set_params(integer=True)
         _date_axis(axes)
@@ -200,24 +214,10 @@ def numbers_chart(
     board: pd.DataFrame, column: str, films: list[int], labels: dict[int, str], axis_label: str
 ) -> str:
     """A board number (box office, wish count) over the days for ``films``."""
-    days = sorted(board["day"].unique())
-    x = _days(pd.Series(days))
-    values = board[board["movie_id"].isin(films)].pivot_table(
-        index="day", columns="movie_id", values=column, aggfunc="first"
-    )
-    values = values.reindex(index=days, columns=films)
     with style("numbers"):
         figure = Figure(figsize=(8, 4))
         axes = figure.add_subplot()
-        for movie_id in films:
-            axes.plot(
-                x,
-                values[movie_id].to_numpy(dtype=float),
-                marker="o",
-                markersize=3,
-                label=labels[movie_id],
-                gid=f"numbers-{movie_id}",
-            )
+        _film_lines(axes, board, column, films, labels, "numbers", markersize=3)
         _date_axis(axes)
         axes.set_ylabel(axis_label)
         axes.ticklabel_format(axis="y", style="plain", useOffset=False)

@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from postprocess.history import HISTORY_COLUMNS
+
 #: Columns the report cannot do without; the rest it shows where present.
 REQUIRED = ("board_id", "day", "rank", "movie_id", "title")
-OPTIONAL = (
-    "score",
-    "box_office_realtime",
-    "box_office_total",
-    "box_office_currency",
-    "wish_month",
-    "wish_total",
-    "release_date",
-    "release_region",
-    "detail_url",
-)
+OPTIONAL = tuple(name for name in HISTORY_COLUMNS if name not in REQUIRED)
 #: What the CSV writer puts before text a spreadsheet would run as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Board numbers the report shows, in the order it prefers them.
