@@ -90,7 +90,7 @@ class HistoryParts:
         self.dated: dict[DatedKey, Entry] = {}
         self.undated: dict[UndatedKey, Entry] = {}
         self.crawls: dict[CrawlKey, tuple[str, tuple[int, int, int], str]] = {}
-        self._days: dict[Any, str | None] = {}
+        self._days: dict[str, str | None] = {}
         self._beijing: dict[str, str] = {}
 
     def forget_caches(self) -> None:
@@ -98,9 +98,12 @@ class HistoryParts:
 
     def add(self, obj: dict[str, Any], when: str, order: tuple[int, int, int], source: str) -> None:
         raw_date = obj.get("board_date")
-        day = self._days.get(raw_date) if type(raw_date) is str else None
-        if day is None and type(raw_date) is str and raw_date not in self._days:
-            day = self._days[raw_date] = board_day(raw_date)
+        day = None
+        if type(raw_date) is str:
+            try:
+                day = self._days[raw_date]
+            except KeyError:
+                day = self._days[raw_date] = board_day(raw_date)
         hour = when[:13]
         crawl_day = self._beijing.get(hour)
         if crawl_day is None:
@@ -160,7 +163,9 @@ def merge_parts(total: HistoryParts, part: HistoryParts) -> None:
 
 def resolve_days(parts: HistoryParts) -> dict[DatedKey, tuple[Entry, str]]:
     """Every candidate under its day, with where the day came from (``board`` or
-    ``crawl``); undated lines join their crawl's board date where it has one."""
+    ``crawl``); undated lines join their crawl's board date where it has one. Where
+    both land on one key the later line wins and the counts add up (``parts`` is left
+    as it was)."""
     rows: dict[DatedKey, tuple[Entry, str]] = {
         key: (entry, "board") for key, entry in parts.dated.items()
     }
@@ -172,10 +177,14 @@ def resolve_days(parts: HistoryParts) -> dict[DatedKey, tuple[Entry, str]]:
         if known is None:
             rows[key] = (entry, day_from)
             continue
-        kept = known[0]
-        kept[COUNT] += entry[COUNT]
-        if (entry[WHEN], entry[ORDER]) > (kept[WHEN], kept[ORDER]):
-            rows[key] = ([entry[VALUES], entry[WHEN], entry[ORDER], kept[COUNT]], day_from)
+        kept, kept_from = known
+        later, later_from = (
+            (entry, day_from)
+            if (entry[WHEN], entry[ORDER]) > (kept[WHEN], kept[ORDER])
+            else (kept, kept_from)
+        )
+        merged = [later[VALUES], later[WHEN], later[ORDER], kept[COUNT] + entry[COUNT]]
+        rows[key] = (merged, later_from)
     return rows
 
 

@@ -266,3 +266,33 @@ def test_demo_history_days_are_whole_boards_that_move() -> None:
     ]
     assert all(count > 0 for count in changed)
     assert days == list(earlier_days(FILMS, reserve, 14, date(2026, 11, 23)))
+
+
+def test_a_page_film_and_a_dated_film_of_one_board_day_are_one_row(tmp_path) -> None:
+    """Film A in the JSON of a morning crawl (dated 11-23), then on the board page
+    (undated) of a crawl after midnight whose JSON still dates the board 11-23: one row
+    for 11-23, the later crawl's, and one duplicate."""
+    a, b = FILMS[0], FILMS[1]
+    morning, midnight = "2026-11-23T02:00:00Z", "2026-11-23T16:30:00Z"
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(
+        lines(
+            mobile_feed_record(a, 25, morning, board_date="2026-11-23"),
+            mobile_feed_record(a, 5, midnight),
+            mobile_feed_record(b, 21, midnight, board_date="2026-11-23"),
+        )
+    )
+    history_path = tmp_path / "history.jsonl"
+    summary = run(
+        [str(feed)],
+        tmp_path / "f.jsonl",
+        workers=1,
+        rejects=tmp_path / "r.jsonl",
+        history_path=history_path,
+    )
+    assert (summary.history_written, summary.history_duplicates) == (2, 1)
+    rows = [json.loads(line) for line in history_path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["day"], r["rank"], r["movie_id"], r["day_from"], r["crawled_at"]) for r in rows] == [
+        ("2026-11-23", 5, a.movie_id, "board", midnight),
+        ("2026-11-23", 21, b.movie_id, "board", midnight),
+    ]
