@@ -8,6 +8,7 @@ feed text stays text.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -264,3 +265,81 @@ def test_unreadable_history_is_a_clear_error(tmp_path, content, name, message) -
     assert done.returncode == 2
     assert str(history) in done.stderr and message in done.stderr
     assert out.read_text(encoding="utf-8") == "old report"
+
+
+def test_stand_in_history_shows_entries_exits_and_new_badges(tmp_path) -> None:
+    """The demo's kind of history (daily crawls made from the stand-in's films, with
+    films entering and leaving), post-processed and reported: the page's NEW badges,
+    arrows and exits are those of the last two boards, worked out here from the boards."""
+    need_browser()
+    from datetime import date
+
+    from standin.feeds import earlier_days, feed_line, feed_record
+    from standin.films import BOARDS
+
+    today = BOARDS[4]
+    reserve = [film for film in BOARDS[7] if film not in today]
+    boards = [*earlier_days(today, reserve, 30, date(2026, 11, 23)), ("2026-11-23", today)]
+    # End the history on the last day a film entered, so the page has one to show.
+    ids = [{film.movie_id for film in films} for _, films in boards]
+    last = max(k for k in range(1, len(boards)) if ids[k] - ids[k - 1])
+    boards = boards[: last + 1]
+    feeds = []
+    for day, films in boards:
+        feed = tmp_path / f"top100-{day}.jsonl"
+        feed.write_bytes(
+            b"".join(
+                feed_line(feed_record(film, rank, f"{day}T00:00:00Z", board_date=day))
+                for rank, film in enumerate(films, 1)
+            )
+        )
+        feeds.append(str(feed))
+    history, out = tmp_path / "history.csv", tmp_path / "report.html"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "postprocess",
+            *feeds,
+            "-o",
+            str(tmp_path / "films.csv"),
+            "--history",
+            str(history),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    assert make_report(history, out).returncode == 0
+    # Expected, from the last two boards themselves.
+    (_, before), (_, after) = boards[-2], boards[-1]
+    rank_before = {film.movie_id: rank for rank, film in enumerate(before, 1)}
+    expected = []
+    for rank, film in enumerate(after, 1):
+        if film.movie_id not in rank_before:
+            expected.append("新上榜 NEW")
+        elif rank_before[film.movie_id] > rank:
+            expected.append(f"↑{rank_before[film.movie_id] - rank}")
+        elif rank_before[film.movie_id] < rank:
+            expected.append(f"↓{rank - rank_before[film.movie_id]}")
+        else:
+            expected.append("–")
+    gone = [f.title for f in before if f.movie_id not in {g.movie_id for g in after}]
+    entered_days = sum(
+        bool({f.movie_id for f in b} - {f.movie_id for f in a})
+        for (_, a), (_, b) in itertools.pairwise(boards)
+    )
+    assert entered_days > 0 and "新上榜 NEW" in expected and gone  # the boards do move
+    with open_offline(out) as visit:
+        page = visit.page
+        assert page.locator("table.latest .change").all_inner_texts() == expected
+        exits = page.locator("p.exits")
+        assert exits.count() == (1 if gone else 0)
+        for title in gone:
+            assert title in exits.inner_text()
+        bars = page.locator("svg[data-chart='entries'] g[id^='entered-']")
+        assert bars.count() == len(boards) - 1
+        top = page.locator("svg[data-chart='bump-top'] g[id^='series-']")
+        assert top.count() == 10
+    assert visit.requests == [out.resolve().as_uri()]
+    assert visit.console_errors == [] and visit.page_errors == []
