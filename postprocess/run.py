@@ -171,6 +171,25 @@ def as_they_come(results: Iterable[Any], tick: Callable[[], None]) -> Iterator[A
             return
 
 
+#: The dtypes of the numeric columns of both tables (counts nullable: a board without
+#: wish counts leaves them empty).
+COLUMN_TYPES = {
+    "board_id": "int64",
+    "rank": "int64",
+    "movie_id": "int64",
+    "times_seen": "int64",
+    "score": "float64",
+    "box_office_realtime": "float64",
+    "box_office_total": "float64",
+    "wish_month": "Int64",
+    "wish_total": "Int64",
+}
+
+
+def with_types(table: pd.DataFrame) -> pd.DataFrame:
+    return table.astype({name: kind for name, kind in COLUMN_TYPES.items() if name in table})
+
+
 def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
     """The output table, each surviving film normalised once; and what of the
     surviving lines' text could not become values."""
@@ -184,19 +203,7 @@ def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
             (*row, display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN]), film[TIMES_SEEN])
         )
     table = pd.DataFrame(rows, columns=COLUMNS)
-    table = table.astype(
-        {
-            "board_id": "int64",
-            "rank": "int64",
-            "movie_id": "int64",
-            "times_seen": "int64",
-            "score": "float64",
-            "box_office_realtime": "float64",
-            "box_office_total": "float64",
-            "wish_month": "Int64",
-            "wish_total": "Int64",
-        }
-    )
+    table = with_types(table)
     table = table.sort_values(["board_id", "rank", "movie_id"], kind="stable", ignore_index=True)
     return table, oddities
 
@@ -225,18 +232,7 @@ def build_history(parts: HistoryParts, table: pd.DataFrame) -> pd.DataFrame:
     days["source"] = days["source"].where(days["source"] != UNSTATED, None)
     films = table[["board_id", "movie_id", *FILM_COLUMNS]]
     history = days.merge(films, on=["board_id", "movie_id"], how="left", validate="many_to_one")
-    history = history.astype(
-        {
-            "board_id": "int64",
-            "rank": "int64",
-            "movie_id": "int64",
-            "score": "float64",
-            "box_office_realtime": "float64",
-            "box_office_total": "float64",
-            "wish_month": "Int64",
-            "wish_total": "Int64",
-        }
-    )
+    history = with_types(history)
     history = history.sort_values(["board_id", "day", "rank", "movie_id"], ignore_index=True)
     return history[HISTORY_COLUMNS]
 

@@ -12,12 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from postprocess.history import HISTORY_COLUMNS
+from postprocess.output import FORMULA_STARTS
 
 #: Columns the report cannot do without; the rest it shows where present.
 REQUIRED = ("board_id", "day", "rank", "movie_id", "title")
 OPTIONAL = tuple(name for name in HISTORY_COLUMNS if name not in REQUIRED)
-#: What the CSV writer puts before text a spreadsheet would run as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: Board numbers the report shows, in the order it prefers them.
 NUMBER_COLUMNS = ("box_office_total", "box_office_realtime", "wish_total", "wish_month")
 #: The boards whose numbers are their point (box office boards 1, 2 and 56; the wish
@@ -74,8 +73,9 @@ def load_history_frame(table: pd.DataFrame, path: Path | str = "history") -> pd.
 
 
 def _unneutralised(text: object) -> object:
-    """CSV cells the writer prefixed with ``'`` (against spreadsheet formulas), as written."""
-    if isinstance(text, str) and text[:1] == "'" and text[1:2] in FORMULA_STARTS and text[1:2]:
+    """CSV cells the writer prefixed with ``'`` (against spreadsheet formulas, see
+    :func:`postprocess.output.neutralise_formula`), as they were."""
+    if isinstance(text, str) and text[:1] == "'" and text[1:2] in FORMULA_STARTS:
         return text[1:]
     return None if isinstance(text, float) and pd.isna(text) else text
 
@@ -173,10 +173,12 @@ def longest_standing(board: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     )
 
 
-def bump_films(board: pd.DataFrame, top: int = 10, movers: int = 5) -> tuple[list[int], list[int]]:
+def bump_films(
+    board: pd.DataFrame, latest: pd.DataFrame, top: int = 10, movers: int = 5
+) -> tuple[list[int], list[int]]:
     """The films the bump chart draws: the last day's top ``top``, and the ``movers``
-    other films of the last day whose rank moved most over the period (best rank to worst)."""
-    latest = latest_board(board)
+    other films of the last day whose rank moved most over the period (best rank to worst);
+    ``latest``: :func:`latest_board` of ``board``."""
     leaders = latest.nsmallest(top, "rank")["movie_id"].tolist()
     spread = board.groupby("movie_id")["rank"].agg(lambda ranks: ranks.max() - ranks.min())
     others = spread.drop(leaders, errors="ignore")
@@ -185,17 +187,15 @@ def bump_films(board: pd.DataFrame, top: int = 10, movers: int = 5) -> tuple[lis
     return leaders, [movie_id for movie_id, _ in ranked[:movers]]
 
 
-def release_decades(board: pd.DataFrame) -> pd.Series:
-    """Films of the last day by the decade of their release (``1990s``), oldest first."""
-    latest = latest_board(board)
+def release_decades(latest: pd.DataFrame) -> pd.Series:
+    """Films of the last day (:func:`latest_board`) by release decade (``1990s``), oldest first."""
     years = pd.to_numeric(latest["release_date"].astype("string").str[:4], errors="coerce")
     decades = (years // 10 * 10).dropna().astype(int)
     return decades.value_counts().sort_index().rename(lambda decade: f"{decade}s")
 
 
-def release_regions(board: pd.DataFrame, top: int = 8) -> pd.Series:
+def release_regions(latest: pd.DataFrame, top: int = 8) -> pd.Series:
     """Films of the last day by release region, most first; the rest as one count."""
-    latest = latest_board(board)
     regions = latest["release_region"].dropna()
     counts = regions.value_counts()
     if len(counts) > top:
@@ -203,8 +203,7 @@ def release_regions(board: pd.DataFrame, top: int = 8) -> pd.Series:
     return counts
 
 
-def scores(board: pd.DataFrame) -> pd.Series:
-    latest = latest_board(board)
+def scores(latest: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(latest["score"], errors="coerce").dropna()
 
 

@@ -115,7 +115,7 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
     ]
     labels = film_labels(board)
     if len(days) > 1:
-        leaders, movers = data.bump_films(board)
+        leaders, movers = data.bump_films(board, latest)
         for name, films in (("bump-top", leaders), ("bump-movers", movers)):
             if films:
                 view.charts[name] = Markup(
@@ -144,15 +144,15 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
             view.charts["numbers"] = Markup(
                 charts.numbers_chart(board, column, films, labels, said[column])
             )
-    scores = data.scores(board)
+    scores = data.scores(latest)
     if len(scores):
         view.charts["scores"] = Markup(
             charts.score_histogram(scores, (said["score"], said["films"]))
         )
-    decades = data.release_decades(board)
+    decades = data.release_decades(latest)
     if len(decades):
         view.charts["decades"] = Markup(charts.bar_chart(decades, "decades", said["films"]))
-    regions = data.release_regions(board)
+    regions = data.release_regions(latest)
     if len(regions):
         view.charts["regions"] = Markup(
             charts.bar_chart(regions, "regions", said["films"], horizontal=True)
