@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from postprocess.history import beijing_day, board_day
-from postprocess.run import run
+from postprocess.run import Summary, run
 from standin.feeds import feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS
 from tests.conftest import REPO, SHARED
@@ -126,9 +127,31 @@ def lines(*records: dict) -> bytes:
     return b"".join(feed_line(record) for record in records)
 
 
-def test_history_accounts_for_every_line(tmp_path) -> None:
+def history_run(
+    tmp_path, feed_bytes: bytes, suffix: str = ".jsonl", workers: int = 1, **options
+) -> tuple[Summary, Path]:
+    """Post-process one feed with ``--history`` (history in ``suffix``'s format)."""
     feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(
+    feed.write_bytes(feed_bytes)
+    history = tmp_path / f"history{suffix}"
+    summary = run(
+        [str(feed)],
+        tmp_path / "films.jsonl",
+        workers=workers,
+        rejects=tmp_path / "r.jsonl",
+        history_path=history,
+        **options,
+    )
+    return summary, history
+
+
+def jsonl_rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_history_accounts_for_every_line(tmp_path) -> None:
+    summary, history_path = history_run(
+        tmp_path,
         # Day one, crawled twice (the second at 23:30 Beijing time): the later wins.
         lines(
             *(
@@ -149,15 +172,11 @@ def test_history_accounts_for_every_line(tmp_path) -> None:
                 feed_record(f, r, "2026-11-22T16:30:00Z", board_date="2026-11-23")
                 for r, f in enumerate(FILMS[1:4], 1)
             )
-        )
-    )
-    out, history_path = tmp_path / "films.jsonl", tmp_path / "history.jsonl"
-    summary = run(
-        [str(feed)], out, workers=1, rejects=tmp_path / "r.jsonl", history_path=history_path
+        ),
     )
     assert (summary.lines, summary.rejected) == (10, 1)
     assert (summary.history_written, summary.history_duplicates, summary.history_days) == (6, 3, 2)
-    rows = [json.loads(line) for line in history_path.read_text(encoding="utf-8").splitlines()]
+    rows = jsonl_rows(history_path)
     by_day = {}
     for row in rows:
         by_day.setdefault(row["day"], []).append((row["rank"], row["movie_id"], row["day_from"]))
@@ -180,16 +199,8 @@ def test_undated_page_films_join_the_board_date_of_their_crawl(tmp_path) -> None
         mobile_feed_record(f, r, when, board_date="2026-11-23")
         for r, f in enumerate(FILMS[20:30], 21)
     ]
-    feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(lines(*page, *answers))
-    history_path = tmp_path / "history.csv"
-    summary = run(
-        [str(feed)],
-        tmp_path / "f.csv",
-        workers=2,
-        rejects=tmp_path / "r.jsonl",
-        history_path=history_path,
-        chunk_bytes=2048,
+    summary, history_path = history_run(
+        tmp_path, lines(*page, *answers), ".csv", workers=2, chunk_bytes=2048
     )
     assert summary.history_written == 30
     history = pd.read_csv(history_path)
@@ -200,22 +211,15 @@ def test_undated_page_films_join_the_board_date_of_their_crawl(tmp_path) -> None
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_history_formats_read_back_alike(tmp_path, suffix) -> None:
-    feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(
+    _, path = history_run(
+        tmp_path,
         lines(
             *(
                 feed_record(f, r, "2026-11-22T02:00:00Z", board_id=6)
                 for r, f in enumerate(BOARDS[6][:5], 1)
             )
-        )
-    )
-    path = tmp_path / f"history{suffix}"
-    run(
-        [str(feed)],
-        tmp_path / "f.jsonl",
-        workers=1,
-        rejects=tmp_path / "r.jsonl",
-        history_path=path,
+        ),
+        suffix,
     )
     read = {
         ".jsonl": lambda p: pd.read_json(p, lines=True, dtype={"day": str}),
@@ -274,24 +278,16 @@ def test_a_page_film_and_a_dated_film_of_one_board_day_are_one_row(tmp_path) -> 
     for 11-23, the later crawl's, and one duplicate."""
     a, b = FILMS[0], FILMS[1]
     morning, midnight = "2026-11-23T02:00:00Z", "2026-11-23T16:30:00Z"
-    feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(
+    summary, history_path = history_run(
+        tmp_path,
         lines(
             mobile_feed_record(a, 25, morning, board_date="2026-11-23"),
             mobile_feed_record(a, 5, midnight),
             mobile_feed_record(b, 21, midnight, board_date="2026-11-23"),
-        )
-    )
-    history_path = tmp_path / "history.jsonl"
-    summary = run(
-        [str(feed)],
-        tmp_path / "f.jsonl",
-        workers=1,
-        rejects=tmp_path / "r.jsonl",
-        history_path=history_path,
+        ),
     )
     assert (summary.history_written, summary.history_duplicates) == (2, 1)
-    rows = [json.loads(line) for line in history_path.read_text(encoding="utf-8").splitlines()]
+    rows = jsonl_rows(history_path)
     assert [(r["day"], r["rank"], r["movie_id"], r["day_from"], r["crawled_at"]) for r in rows] == [
         ("2026-11-23", 5, a.movie_id, "board", midnight),
         ("2026-11-23", 21, b.movie_id, "board", midnight),
