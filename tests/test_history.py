@@ -292,3 +292,24 @@ def test_a_page_film_and_a_dated_film_of_one_board_day_are_one_row(tmp_path) -> 
         ("2026-11-23", 5, a.movie_id, "board", midnight),
         ("2026-11-23", 21, b.movie_id, "board", midnight),
     ]
+
+
+def test_a_history_that_fails_to_write_leaves_every_old_output(tmp_path, monkeypatch) -> None:
+    """The history is published with the table or not at all: a disk filling up while
+    it is written leaves yesterday's table, rejects and history as they were."""
+    from postprocess import output
+
+    old = {name: f"the old {name}\n" for name in ("films.jsonl", "r.jsonl", "history.csv")}
+    for name, text in old.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    def half_written(table, path):
+        path.write_text("board_id,day\n4,2026-11-22\n", encoding="utf-8")
+        raise OSError("disk full")
+
+    monkeypatch.setitem(output.WRITERS, ".csv", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        history_run(tmp_path, lines(feed_record(FILMS[0], 1, "2026-11-22T02:00:00Z")), ".csv")
+    for name, text in old.items():
+        assert (tmp_path / name).read_text(encoding="utf-8") == text
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
