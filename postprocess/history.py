@@ -11,8 +11,10 @@ not the 20 of its board page) takes that crawl's board date, so one crawl never 
 on two days. "That crawl" is the lines of the same board and source crawled the same
 Beijing day; the latest such line's date wins.
 
-Workers reduce their ranges to candidate rows (the latest line per board, day and
-film, with a count); the parent merges them, so memory grows with films x days.
+Each map worker reduces its range to candidate rows (the latest line per board, day and
+film, with a count) and splits them by film; each reduce worker merges one partition,
+gives the undated rows their crawl's day and the film's title, so memory grows with
+films x days and no step handles a row per line in one process.
 """
 
 from __future__ import annotations
@@ -53,18 +55,27 @@ HISTORY_COLUMNS = [
     "crawled_at",
 ]
 
-#: A candidate row: ``[values, crawled_at key, order, lines]``; ``values`` are the
-#: line's raw ``(rank, score, box_office_realtime, box_office_total, wish_month,
-#: wish_total, source)``, normalised only for the rows that win.
-Entry = list[Any]
-VALUES, WHEN, ORDER, COUNT = range(4)
-#: Dated candidates by (board_id, movie_id, day); undated ones by (board_id,
-#: movie_id, source, crawl day) until the parent knows their crawl's board date.
-DatedKey = tuple[int, int, str]
-UndatedKey = tuple[int, int, str, str]
-#: A crawl (board_id, source, crawl day) -> (crawled_at key, order, board date) of
-#: its latest dated line.
+#: A crawl (board_id, source, Beijing crawl day) -> (crawled_at key, order, board date)
+#: of its latest dated line: the day its undated lines take.
 CrawlKey = tuple[int, str, str]
+Crawls = dict[CrawlKey, tuple[str, int, str]]
+#: A candidate row in a map worker: ``[rank, day values, crawled_at key, order, lines]``.
+Entry = list[Any]
+RANK, VALUES, WHEN, ORDER, COUNT = range(5)
+#: The columns in which candidates travel from the map to the reduce step. ``day`` is
+#: ``None`` for an undated line, which carries its ``source`` and ``crawl_day`` instead.
+CANDIDATE_COLUMNS = (
+    "board_id",
+    "movie_id",
+    "day",
+    "source",
+    "crawl_day",
+    "rank",
+    "values",
+    "when",
+    "order",
+    "count",
+)
 
 
 def beijing_day(time_key: str) -> str:
@@ -83,135 +94,128 @@ def board_day(value: object) -> str | None:
         return None
 
 
-class HistoryParts:
-    """One range's candidate rows, built line by line in a worker."""
+class DayValues:
+    """A line's day values (:data:`DAY_COLUMNS` but the rank), normalised like the
+    films table's.
+
+    A film's score and numbers repeat from day to day, so each distinct set of raw
+    values is normalised once, and the rows share one tuple of them."""
 
     def __init__(self) -> None:
-        self.dated: dict[DatedKey, Entry] = {}
-        self.undated: dict[UndatedKey, Entry] = {}
-        self.crawls: dict[CrawlKey, tuple[str, tuple[int, int, int], str]] = {}
+        self.seen: dict[tuple, tuple] = {}
+
+    def __call__(self, board_id: int, raw: tuple) -> tuple[Any, ...]:
+        key = (board_id, *raw)
+        try:
+            done = self.seen.get(key)
+        except TypeError:  # a list or an object where text belongs: nothing to remember
+            return self.normalise(board_id, raw)
+        if done is None:
+            done = self.seen[key] = self.normalise(board_id, raw)
+        return done
+
+    @staticmethod
+    def normalise(board_id: int, raw: tuple) -> tuple[Any, ...]:
+        score, realtime_text, total_text, wish_month, wish_total, source = raw
+        realtime, realtime_currency, _ = parse_box_office(realtime_text, board_id)
+        total, total_currency, _ = parse_box_office(total_text, board_id)
+        return (
+            parse_score(score),
+            realtime,
+            total,
+            total_currency or realtime_currency,
+            parse_wish_count(wish_month)[0],
+            parse_wish_count(wish_total)[0],
+            source,
+        )
+
+
+class DayRows:
+    """One range's candidate rows, built line by line in a map worker.
+
+    Dated lines are keyed by (board_id, movie_id, day); undated ones by (board_id,
+    movie_id, source, crawl day) until the reduce step knows their crawl's date. The
+    latest line of a key wins (a tie: the later line)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple, Entry] = {}
+        self.crawls: Crawls = {}
+        self.values = DayValues()
         self._days: dict[str, str | None] = {}
         self._beijing: dict[str, str] = {}
 
-    def forget_caches(self) -> None:
-        self._days, self._beijing = {}, {}
-
-    def add(self, obj: dict[str, Any], when: str, order: tuple[int, int, int], source: str) -> None:
+    def add(self, obj: dict[str, Any], when: str, order: int, source: str) -> None:
         raw_date = obj.get("board_date")
         day = None
         if type(raw_date) is str:
-            try:
-                day = self._days[raw_date]
-            except KeyError:
+            day = self._days.get(raw_date, "")
+            if day == "":
                 day = self._days[raw_date] = board_day(raw_date)
         hour = when[:13]
         crawl_day = self._beijing.get(hour)
         if crawl_day is None:
             crawl_day = self._beijing[hour] = beijing_day(when)
         get = obj.get
-        values = (
-            obj["rank"],
-            get("score"),
-            get("box_office_realtime"),
-            get("box_office_total"),
-            get("wish_month"),
-            get("wish_total"),
-            source,
+        board_id = obj["board_id"]
+        values = self.values(
+            board_id,
+            (
+                get("score"),
+                get("box_office_realtime"),
+                get("box_office_total"),
+                get("wish_month"),
+                get("wish_total"),
+                source,
+            ),
         )
-        board_id, movie_id = obj["board_id"], obj["movie_id"]
         if day is not None:
             crawl = (board_id, source, crawl_day)
-            known_crawl = self.crawls.get(crawl)
-            if known_crawl is None or (when, order) >= known_crawl[:2]:
+            known = self.crawls.get(crawl)
+            if known is None or when >= known[0]:  # lines come in order: a tie is later
                 self.crawls[crawl] = (when, order, day)
-            keep(self.dated, (board_id, movie_id, day), values, when, order)
+            key: tuple = (board_id, obj["movie_id"], day)
         else:
-            keep(self.undated, (board_id, movie_id, source, crawl_day), values, when, order)
-
-
-def keep(rows: dict[Any, Entry], key: Any, values: tuple, when: str, order: tuple) -> None:
-    """Count one line for ``key``; the latest crawled_at wins (a tie: the later line)."""
-    known = rows.get(key)
-    if known is None:
-        rows[key] = [values, when, order, 1]
-        return
-    known[COUNT] += 1
-    if (when, order) >= (known[WHEN], known[ORDER]):
-        known[VALUES], known[WHEN], known[ORDER] = values, when, order
-
-
-def merge_rows(total: dict[Any, Entry], part: dict[Any, Entry]) -> None:
-    """Fold one range's candidates into the running ones (latest wins, counts add up)."""
-    for key, entry in part.items():
-        known = total.get(key)
-        if known is None:
-            total[key] = entry
-            continue
-        known[COUNT] += entry[COUNT]
-        if (entry[WHEN], entry[ORDER]) > (known[WHEN], known[ORDER]):
-            known[VALUES], known[WHEN], known[ORDER] = entry[VALUES], entry[WHEN], entry[ORDER]
-
-
-def merge_parts(total: HistoryParts, part: HistoryParts) -> None:
-    merge_rows(total.dated, part.dated)
-    merge_rows(total.undated, part.undated)
-    for crawl, latest in part.crawls.items():
-        known = total.crawls.get(crawl)
-        if known is None or latest[:2] > known[:2]:
-            total.crawls[crawl] = latest
-
-
-def resolve_days(parts: HistoryParts) -> dict[DatedKey, tuple[Entry, str]]:
-    """Every candidate under its day, with where the day came from (``board`` or
-    ``crawl``); undated lines join their crawl's board date where it has one. Where
-    both land on one key the later line wins and the counts add up (``parts`` is left
-    as it was)."""
-    rows: dict[DatedKey, tuple[Entry, str]] = {
-        key: (entry, "board") for key, entry in parts.dated.items()
-    }
-    for (board_id, movie_id, source, crawl_day), entry in parts.undated.items():
-        crawl = parts.crawls.get((board_id, source, crawl_day))
-        day, day_from = (crawl[2], "board") if crawl else (crawl_day, "crawl")
-        key = (board_id, movie_id, day)
-        known = rows.get(key)
-        if known is None:
-            rows[key] = (entry, day_from)
-            continue
-        kept, kept_from = known
-        later, later_from = (
-            (entry, day_from)
-            if (entry[WHEN], entry[ORDER]) > (kept[WHEN], kept[ORDER])
-            else (kept, kept_from)
-        )
-        merged = [later[VALUES], later[WHEN], later[ORDER], kept[COUNT] + entry[COUNT]]
-        rows[key] = (merged, later_from)
-    return rows
-
-
-class DayValues:
-    """A winning line's day values (:data:`DAY_COLUMNS`), normalised like the films
-    table's.
-
-    A film's score and numbers repeat from day to day, so each distinct set of raw
-    values is normalised once (the history has a row per film and day)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[tuple, tuple] = {}
-
-    def __call__(self, board_id: int, values: tuple) -> tuple[Any, ...]:
-        key = (board_id, *values[1:])
-        done = self.seen.get(key)
-        if done is None:
-            _, score, realtime_text, total_text, wish_month, wish_total, source = values
-            realtime, realtime_currency, _ = parse_box_office(realtime_text, board_id)
-            total, total_currency, _ = parse_box_office(total_text, board_id)
-            done = self.seen[key] = (
-                parse_score(score),
-                realtime,
-                total,
-                total_currency or realtime_currency,
-                parse_wish_count(wish_month)[0],
-                parse_wish_count(wish_total)[0],
-                source,
+            key = (board_id, obj["movie_id"], source, crawl_day)
+        entry = self.rows.get(key)
+        if entry is None:
+            self.rows[key] = [obj["rank"], values, when, order, 1]
+            return
+        entry[COUNT] += 1
+        if when >= entry[WHEN]:
+            entry[RANK], entry[VALUES], entry[WHEN], entry[ORDER] = (
+                obj["rank"],
+                values,
+                when,
+                order,
             )
-        return (values[0], *done)
+
+    def columns(self, partitions: int) -> list[dict[str, list]]:
+        """The candidates as :data:`CANDIDATE_COLUMNS`, split by film into ``partitions``
+        (see :func:`postprocess.worker.partition_of`)."""
+        parts = [{name: [] for name in CANDIDATE_COLUMNS} for _ in range(partitions)]
+        for key, entry in self.rows.items():
+            part = parts[hash(key[:2]) % partitions]
+            part["board_id"].append(key[0])
+            part["movie_id"].append(key[1])
+            if len(key) == 3:
+                part["day"].append(key[2])
+                part["source"].append(None)
+                part["crawl_day"].append(None)
+            else:
+                part["day"].append(None)
+                part["source"].append(key[2])
+                part["crawl_day"].append(key[3])
+            part["rank"].append(entry[RANK])
+            part["values"].append(entry[VALUES])
+            part["when"].append(entry[WHEN])
+            part["order"].append(entry[ORDER])
+            part["count"].append(entry[COUNT])
+        return parts
+
+
+def merge_crawls(total: Crawls, part: Crawls) -> None:
+    """Fold one range's crawls in: each crawl's latest dated line gives its date."""
+    for crawl, latest in part.items():
+        known = total.get(crawl)
+        if known is None or latest[:2] > known[:2]:
+            total[crawl] = latest

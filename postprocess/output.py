@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -114,18 +114,31 @@ class Staging:
         self.discard()  # after publish() there is nothing left to discard
 
 
+def is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() == ".jsonl"
+
+
+def json_line(columns: list[str], row: Iterable[object]) -> bytes:
+    r"""One row of a JSONL output. orjson rather than DataFrame.to_json, which writes
+    "https:\/\/" in every URL; orjson writes a NaN score as null.
+
+    The reduce step writes the rows of a JSONL output with this in parallel, from the
+    values a table would hold, so they are the bytes :func:`_write_jsonl` writes."""
+    return orjson.dumps(dict(zip(columns, row, strict=True)), option=JSON_OPTIONS)
+
+
+JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+
+
 def _write_jsonl(table: pd.DataFrame, path: Path) -> None:
-    # orjson rather than DataFrame.to_json, which writes "https:\/\/" in every URL;
-    # orjson writes a NaN score as null.
     columns = list(table.columns)
-    options = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
     # Nullable integer columns hold pd.NA, which orjson cannot write: null instead.
     counts = table.select_dtypes("Int64").columns
     table = table.astype({name: object for name in counts})
     table[counts] = table[counts].where(table[counts].notna(), None)
     with path.open("wb") as out:
         for row in table.itertuples(index=False, name=None):
-            out.write(orjson.dumps(dict(zip(columns, row, strict=True)), option=options))
+            out.write(json_line(columns, row))
 
 
 def neutralise_formula(text: object) -> object:

@@ -31,35 +31,21 @@ from postprocess.chunks import (
     source_name,
     spool_directory,
 )
-from postprocess.history import (
-    COUNT,
-    DAY_COLUMNS,
-    FILM_COLUMNS,
-    HISTORY_COLUMNS,
-    VALUES,
-    WHEN,
-    DayValues,
-    HistoryParts,
-    merge_parts,
-    resolve_days,
+from postprocess.history import Crawls, merge_crawls
+from postprocess.output import Staging, is_jsonl, write_table
+from postprocess.records import Oddities
+from postprocess.reduce import (
+    HISTORY_ORDER,
+    LINE_LENGTH,
+    LINES,
+    TABLE_ORDER,
+    PartResult,
+    reduce_partition,
 )
-from postprocess.output import Staging, write_table
-from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
+from postprocess.worker import process_chunk, start_worker
 
 if TYPE_CHECKING:
     import pandas as pd
-
-from postprocess.worker import (
-    FIRST_SEEN,
-    LAST_SEEN,
-    LINE,
-    TIMES_SEEN,
-    Film,
-    Key,
-    merge_films,
-    process_chunk,
-    start_worker,
-)
 
 PROG = "python -m postprocess"
 
@@ -190,51 +176,49 @@ def with_types(table: pd.DataFrame) -> pd.DataFrame:
     return table.astype({name: kind for name, kind in COLUMN_TYPES.items() if name in table})
 
 
-def build_table(films: dict[Key, Film]) -> tuple[pd.DataFrame, Oddities]:
-    """The output table, each surviving film normalised once; and what of the
-    surviving lines' text could not become values."""
-    import pandas as pd  # see run(): imported while the workers work
+@dataclass
+class Assembled:
+    """A table, sorted; for a JSONL output only the columns that order it, with the
+    rows the reduce step wrote: ``lines`` and each row's place in it."""
 
-    rows, oddities = [], Oddities()
-    for film in films.values():
-        row, odd = normalise_record(orjson.loads(film[LINE]))
-        oddities.add(odd)
-        rows.append(
-            (*row, display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN]), film[TIMES_SEEN])
-        )
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table = with_types(table)
-    table = table.sort_values(["board_id", "rank", "movie_id"], kind="stable", ignore_index=True)
-    return table, oddities
+    table: pd.DataFrame
+    lines: bytes | None = None
 
 
-def build_history(parts: HistoryParts, table: pd.DataFrame) -> pd.DataFrame:
-    """The history table: each day's values from that day's winning line; the film's
-    title, release and link (which do not change from day to day) from the films table."""
+def assemble(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled:
+    """One table from the reduce step's columns (arrays joined, lists chained),
+    sorted by ``order_by``."""
+    import numpy as np
     import pandas as pd
 
-    records = []
-    day_values = DayValues()
-    for (board_id, movie_id, day), (entry, day_from) in resolve_days(parts).items():
-        records.append(
-            (
-                board_id,
-                day,
-                movie_id,
-                *day_values(board_id, entry[VALUES]),
-                day_from,
-                display_time(entry[WHEN]),
-            )
-        )
-    days = pd.DataFrame(
-        records, columns=["board_id", "day", "movie_id", *DAY_COLUMNS, "day_from", "crawled_at"]
-    )
-    days["source"] = days["source"].where(days["source"] != UNSTATED, None)
-    films = table[["board_id", "movie_id", *FILM_COLUMNS]]
-    history = days.merge(films, on=["board_id", "movie_id"], how="left", validate="many_to_one")
-    history = with_types(history)
-    history = history.sort_values(["board_id", "day", "rank", "movie_id"], ignore_index=True)
-    return history[HISTORY_COLUMNS]
+    data = {}
+    for name in parts[0]:
+        pieces = [part[name] for part in parts]
+        if name == LINES:
+            continue
+        if isinstance(pieces[0], np.ndarray):
+            data[name] = np.concatenate(pieces)
+        else:
+            data[name] = [value for piece in pieces for value in piece]
+    lines = None
+    if LINES in parts[0]:
+        lines = b"".join(part[LINES] for part in parts)
+        data["line_end"] = np.cumsum(data[LINE_LENGTH])
+    table = with_types(pd.DataFrame(data))
+    return Assembled(table.sort_values(order_by, kind="stable", ignore_index=True), lines)
+
+
+def write_output(output: Assembled, path: Path, format_of: Path) -> None:
+    """Write a table, or a JSONL output's rows (written by the reduce step) in order."""
+    if output.lines is None:
+        write_table(output.table, path, format_of)
+        return
+    lines = memoryview(output.lines)
+    ends = output.table["line_end"].tolist()
+    lengths = output.table[LINE_LENGTH].tolist()
+    with path.open("wb") as out:
+        for end, length in zip(ends, lengths, strict=True):
+            out.write(lines[end - length : end])
 
 
 def run(
@@ -257,8 +241,6 @@ def run(
     """
     started = time.perf_counter()
     summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
-    films: dict[Key, Film] = {}
-    days = HistoryParts() if history_path else None
     show = sys.stderr.isatty() if progress is None else progress
     targets = [out, rejects, *(path for path in (summary_path, history_path) if path)]
     with Staging(targets) as staging, spool_directory() as spool:
@@ -281,28 +263,46 @@ def run(
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
                 size = chunk_bytes or chunk_size(path.stat().st_size, workers)
                 chunks += plan_chunks(source_name(feed), path, index, size)
-            merge_chunks(chunks, len(feeds), workers, films, days, summary, rejects_out, show)
-        summary.written = len(films)
-        summary.duplicates = sum(film[TIMES_SEEN] for film in films.values()) - len(films)
+            reduce = functools.partial(
+                reduce_partition,
+                table_lines=is_jsonl(out),
+                history_lines=history_path is not None and is_jsonl(history_path),
+            )
+            parts = map_reduce(
+                chunks,
+                len(feeds),
+                workers,
+                reduce,
+                history_path is not None,
+                summary,
+                rejects_out,
+                show,
+            )
+        summary.written = sum(part.written for part in parts)
+        summary.duplicates = sum(part.lines for part in parts) - summary.written
         if summary.lines != summary.rejected + summary.duplicates + summary.written:
             raise RuntimeError(f"line accounting does not add up: {summary}")
-        table, oddities = build_table(films)
+        oddities = Oddities()
+        for part in parts:
+            oddities.add(part.oddities)
         summary.unparsed_release = oddities.unparsed_release
         summary.unparsed_numbers = oddities.unparsed_numbers
         summary.numbers_hidden = oddities.numbers_hidden
-        write_table(table, staging.path(out), out)
-        if history_path and days is not None:
-            counted = sum(entry[COUNT] for entry in (*days.dated.values(), *days.undated.values()))
-            history = build_history(days, table)
+        write_output(assemble([part.films for part in parts], TABLE_ORDER), staging.path(out), out)
+        if history_path:
+            counted = sum(part.history_lines for part in parts)
+            history = assemble(
+                [part.history for part in parts if part.history is not None], HISTORY_ORDER
+            )
             summary.history = str(history_path)
-            summary.history_written = len(history)
-            summary.history_duplicates = counted - len(history)
-            summary.history_days = len(history[["board_id", "day"]].drop_duplicates())
+            summary.history_written = len(history.table)
+            summary.history_duplicates = counted - len(history.table)
+            summary.history_days = len(history.table[["board_id", "day"]].drop_duplicates())
             if summary.lines != (
                 summary.rejected + summary.history_duplicates + summary.history_written
             ):
                 raise RuntimeError(f"history accounting does not add up: {summary}")
-            write_table(history, staging.path(history_path), history_path)
+            write_output(history, staging.path(history_path), history_path)
         summary.seconds = round(time.perf_counter() - started, 3)
         if summary_path:
             with staging.writer(summary_path) as stream:
@@ -317,18 +317,19 @@ def reject_line(source: str, line: int, reason: str, raw: str) -> bytes:
     return orjson.dumps(record) + b"\n"
 
 
-def merge_chunks(
+def map_reduce(
     chunks: list[Chunk],
     files: int,
     workers: int,
-    films: dict[Key, Film],
-    days: HistoryParts | None,
+    reduce: Callable[..., PartResult],
+    history: bool,
     summary: Summary,
     rejects_out: IO[bytes],
     show: bool,
-) -> None:
-    """Fan the chunks out to the workers and fold their results in, in input order;
-    with ``days``, the history candidates too."""
+) -> list[PartResult]:
+    """Fan the chunks out to the workers (map), writing their rejects and counting
+    their lines in input order; then hand each worker one partition of the films from
+    every chunk (reduce). With ``history``, the candidates of the history too."""
     line_offsets = [0] * files
     bytes_read = multiprocessing.Value("q", 0)
     pool_size = min(workers, max(len(chunks), 1))
@@ -350,11 +351,16 @@ def merge_chunks(
         if pool_size <= 1:  # this process reads: it moves the bar itself
             worker.progress = bar.update
         try:
-            results = mapper(functools.partial(process_chunk, history=days is not None), chunks)
+            task = functools.partial(
+                process_chunk, history=history, partitions=pool_size, pack=pool_size > 1
+            )
+            results = mapper(task, chunks)
             # pandas takes most of a second to import and only the parent needs it: the
             # workers, forked before it, stay small, and the import overlaps their work.
             import pandas  # noqa: F401
 
+            partitions: list[list[Any]] = [[] for _ in range(pool_size)]
+            crawls: Crawls = {}
             for chunk, result in zip(chunks, as_they_come(results, tick), strict=True):
                 offset = line_offsets[chunk.file_index]
                 for number, reason, raw in result.rejects:
@@ -365,12 +371,18 @@ def merge_chunks(
                 summary.rejected += len(result.rejects)
                 for source, count in result.sources.items():
                     summary.sources[source] = summary.sources.get(source, 0) + count
-                merge_films(films, result.films)
-                if days is not None and result.history is not None:
-                    merge_parts(days, result.history)
+                for partition, part in zip(partitions, result.parts, strict=True):
+                    partition.append(part)
+                merge_crawls(crawls, result.crawls)
                 if pool_size > 1:
                     tick()
-                bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{len(films):,}", refresh=False)
+                bar.set_postfix(lines=f"{summary.lines:,}", refresh=False)
             bar.update(bar.total - bar.n)
+            reduced = list(
+                mapper(functools.partial(reduce, crawls=crawls if history else None), partitions)
+            )
+            kept = sum(part.written for part in reduced)
+            bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{kept:,}", refresh=False)
+            return reduced
         finally:
             worker.progress = None

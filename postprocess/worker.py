@@ -1,15 +1,17 @@
-"""What one pool worker does with one chunk, and how the parent merges the results.
+"""The map step: what one pool worker does with one range of a feed.
 
 A worker reads its own byte range, parses and checks every line, deduplicates within
-the range, and returns a compact partial result: per film the winning line, first
-and last time seen, and a count. The parent folds those together and normalises
-each surviving film once (see :func:`postprocess.run.build_table`), so its memory
-grows with the number of distinct films, not of lines.
+the range, and splits what is left into partitions by film (board_id + movie_id): per
+film the winning line, first and last time seen, and a count; with ``--history``, the
+latest line per board, day and film. The reduce step (:mod:`postprocess.reduce`) then
+takes one partition from every range, so each film is merged and normalised once, by
+one worker, and the parent only assembles columns.
 
-Normalising in the workers was measured slower once films are many (1,000,000
-lines, 100,000 films, 2 workers): each worker normalised every film (17 us each)
-and the normalised rows cost 1.3 s to pickle and 1.7 s to unpickle, where the raw
-winning lines cost 0.1 s and 0.3 s.
+Normalising in the map step was measured slower once films are many (1,000,000 lines,
+100,000 films, 2 workers): each range holds nearly every film, so each worker
+normalised every film and the normalised rows cost more to pickle than the raw
+winning lines. A partition is pickled once, in the worker, and the parent hands the
+bytes on to the reduce step without reading them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import codecs
 import contextlib
 import ctypes
+import gc
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -29,7 +33,7 @@ from typing import Any
 import orjson
 
 from postprocess.chunks import Chunk
-from postprocess.history import HistoryParts
+from postprocess.history import Crawls, DayRows
 from postprocess.records import UNSTATED, RecordChecker
 
 PR_SET_PDEATHSIG = 1
@@ -43,16 +47,26 @@ RAW_LIMIT = 2000
 progress: Callable[[int], None] | None = None
 
 Key = tuple[int, int]
-#: Where a line stands in the whole input: (file index, chunk index, line in chunk).
-Order = tuple[int, int, int]
-
 
 #: A film as seen so far, as a list ``[line, last_seen, order, first_seen, times_seen]``:
 #: the winning line (bytes), its crawled_at (the latest: the latest crawl wins), where
-#: it stands in the input, the earliest crawled_at, and how many lines showed the film.
-#: A list, not a dataclass: 100,000 of them pickle in 0.1 s rather than 1.3 s.
+#: it stands in the input (see :func:`line_order`), the earliest crawled_at, and how
+#: many lines showed the film. A list, not a dataclass: 100,000 of them pickle in
+#: 0.1 s rather than 1.3 s.
 Film = list[Any]
 LINE, LAST_SEEN, ORDER, FIRST_SEEN, TIMES_SEEN = range(5)
+
+
+def line_order(file_index: int, chunk_index: int) -> int:
+    """Where line 0 of a chunk stands in the whole input, as one integer: add the line's
+    number. Ties between equal crawl times go to the later line, whichever range it
+    was in (a chunk holds fewer than 2**48 lines)."""
+    return (file_index << 80) | (chunk_index << 48)
+
+
+def partition_of(key: Key, partitions: int) -> int:
+    """The partition of a film (board_id, movie_id); the same in every process."""
+    return hash(key) % partitions
 
 
 @dataclass
@@ -65,11 +79,31 @@ class ChunkResult:
     rejects: list[tuple[int, str, str]] = field(
         default_factory=list
     )  # (line in chunk, reason, raw)
-    films: dict[Key, Film] = field(default_factory=dict)
+    #: Per partition: the films (``dict[Key, Film]``) and, with the history, the
+    #: candidate columns; pickled in a pool worker (see :func:`unpack`).
+    parts: list[Any] = field(default_factory=list)
     #: Usable lines by their ``source`` (``UNSTATED`` where a line states none).
     sources: dict[str, int] = field(default_factory=dict)
-    #: The range's history candidates, when the run writes the history.
-    history: HistoryParts | None = None
+    #: The range's crawls and their dates, when the run writes the history.
+    crawls: Crawls = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a step builds its many small lists: they
+    hold no cycles, and each collection would walk all of them again (a quarter of
+    the map step's time with the history)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def unpack(part: Any) -> Any:
+    return pickle.loads(part) if isinstance(part, bytes) else part
 
 
 def reject_reason(raw: bytes, error: orjson.JSONDecodeError) -> str:
@@ -109,52 +143,68 @@ def read_lines(chunk: Chunk, block_bytes: int | None = None) -> Iterator[bytes]:
             yield tail  # a last line without a newline
 
 
-def process_chunk(chunk: Chunk, history: bool = False) -> ChunkResult:
+def process_chunk(
+    chunk: Chunk, history: bool = False, partitions: int = 1, pack: bool = False
+) -> ChunkResult:
     """Parse, check and deduplicate one chunk; with ``history``, also reduce it to
-    the latest line per board, day and film."""
-    result = ChunkResult(chunk.file_index, chunk.chunk_index)
-    days = result.history = HistoryParts() if history else None
-    films = result.films
-    rejects = result.rejects
-    check = RecordChecker()
-    sources = result.sources
-    loads = orjson.loads
-    number = 0
-    for number, raw in enumerate(read_lines(chunk), start=1):
-        if not raw or raw.isspace():
-            result.blank_lines += 1
-            continue
-        try:
-            obj = loads(raw)
-        except orjson.JSONDecodeError as error:
-            rejects.append((number, reject_reason(raw, error), raw_text(raw)))
-            continue
-        reason, when = check(obj)
-        if reason is not None:
-            rejects.append((number, reason, raw_text(raw)))
-            continue
-        source = obj.get("source")
-        if type(source) is not str or not source:
-            source = UNSTATED
-        sources[source] = sources.get(source, 0) + 1
+    the latest line per board, day and film. What is left is split into
+    ``partitions`` by film; ``pack`` pickles each partition (for a pool worker, so
+    the parent passes the bytes on without reading them)."""
+    with gc_paused():
+        result = ChunkResult(chunk.file_index, chunk.chunk_index)
+        days = DayRows() if history else None
+        films: dict[Key, Film] = {}
+        rejects = result.rejects
+        check = RecordChecker()
+        sources = result.sources
+        loads = orjson.loads
+        base = line_order(chunk.file_index, chunk.chunk_index)
+        number = 0
+        for number, raw in enumerate(read_lines(chunk), start=1):
+            if not raw or raw.isspace():
+                result.blank_lines += 1
+                continue
+            try:
+                obj = loads(raw)
+            except orjson.JSONDecodeError as error:
+                rejects.append((number, reject_reason(raw, error), raw_text(raw)))
+                continue
+            reason, when = check(obj)
+            if reason is not None:
+                rejects.append((number, reason, raw_text(raw)))
+                continue
+            source = obj.get("source")
+            if type(source) is not str or not source:
+                source = UNSTATED
+            sources[source] = sources.get(source, 0) + 1
+            if days is not None:
+                days.add(obj, when, base + number, source)
+            key = (obj["board_id"], obj["movie_id"])
+            film = films.get(key)
+            if film is None:
+                films[key] = [raw, when, base + number, when, 1]
+                continue
+            film[TIMES_SEEN] += 1
+            if when < film[FIRST_SEEN]:
+                film[FIRST_SEEN] = when
+            if when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
+                film[LINE], film[LAST_SEEN], film[ORDER] = raw, when, base + number
+        result.line_count = number
+        result.lines = number - result.blank_lines
+        if partitions == 1:
+            split = [films]
+        else:
+            split = [{} for _ in range(partitions)]
+            for key, film in films.items():
+                split[partition_of(key, partitions)][key] = film
+        candidates = days.columns(partitions) if days is not None else [None] * partitions
         if days is not None:
-            days.add(obj, when, (chunk.file_index, chunk.chunk_index, number), source)
-        key = (obj["board_id"], obj["movie_id"])
-        film = films.get(key)
-        if film is None:
-            films[key] = [raw, when, (chunk.file_index, chunk.chunk_index, number), when, 1]
-            continue
-        film[TIMES_SEEN] += 1
-        if when < film[FIRST_SEEN]:
-            film[FIRST_SEEN] = when
-        if when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
-            film[LINE], film[LAST_SEEN] = raw, when
-            film[ORDER] = (chunk.file_index, chunk.chunk_index, number)
-    if days is not None:
-        days.forget_caches()  # not worth pickling back to the parent
-    result.line_count = number
-    result.lines = number - result.blank_lines
-    return result
+            result.crawls = days.crawls
+        result.parts = [
+            pickle.dumps(part, pickle.HIGHEST_PROTOCOL) if pack else part
+            for part in zip(split, candidates, strict=True)
+        ]
+        return result
 
 
 def start_worker(parent: int, bytes_read: Any) -> None:

@@ -110,23 +110,33 @@ def feed_line(record: dict) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
-def crawl_time(crawl: int, start: datetime = datetime(2026, 1, 1, 2, tzinfo=UTC)) -> str:
-    """The ``crawled_at`` of daily crawl number ``crawl``."""
-    return (start + timedelta(days=crawl)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def crawl_time(
+    crawl: int, start: datetime = datetime(2026, 1, 1, 2, tzinfo=UTC), seconds: int = 0
+) -> str:
+    """The ``crawled_at`` of daily crawl number ``crawl``, ``seconds`` after it began."""
+    return (start + timedelta(days=crawl, seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def daily_crawls(
-    films: list[Film], crawls: int, board_size: int = 100, dated: bool = False
+    films: list[Film],
+    crawls: int,
+    board_size: int = 100,
+    dated: bool = False,
+    line_times: bool = False,
 ) -> Iterator[bytes]:
     """Feed lines of ``crawls`` daily crawls; each shows ``board_size`` films, the
     board's window sliding so that every film appears over the crawls. ``dated``: each
-    crawl's board carries its own day (else all carry one fixed date)."""
+    crawl's board carries its own day (else all carry one fixed date). ``line_times``:
+    each line a second after the one before (as in feeds merged from many crawls or
+    written by other tools), else one time per crawl."""
     for crawl in range(crawls):
         when = crawl_time(crawl)
         extra = {"board_date": when[:10]} if dated else {}
         start = (crawl * board_size) % len(films)
         for rank in range(1, board_size + 1):
             film = films[(start + rank - 1) % len(films)]
+            if line_times:
+                when = crawl_time(crawl, seconds=rank - 1)
             yield feed_line(feed_record(film, rank, when, **extra))
 
 
