@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 
 from postprocess.history import CANDIDATE_COLUMNS, FILM_COLUMNS, HISTORY_COLUMNS, Crawls
-from postprocess.output import json_line
+from postprocess.output import LIST_COLUMNS, json_line
 from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 from postprocess.worker import (
     FIRST_SEEN,
@@ -46,6 +46,9 @@ NUMBER_COLUMNS = {
     "wish_month": np.float64,
     "wish_total": np.float64,
 }
+#: From this many rows on, text columns travel as Arrow arrays, which pandas takes as
+#: they are; below, importing pyarrow in the worker costs more than pandas' conversion.
+ARROW_ROWS = 100_000
 #: A merged candidate: ``[rank, day values, crawled_at key, order, lines, day from]``.
 RANK, VALUES, WHEN, ORDER, COUNT, DAY_FROM = range(6)
 #: The columns that order each table (unique per row, so any order of rows before
@@ -71,15 +74,29 @@ class PartResult:
 def as_columns(
     names: list[str], rows: list[tuple], lines_ordered_by: list[str] | None = None
 ) -> dict[str, Any]:
-    """Rows as named columns, numbers as arrays (``None`` becomes NaN); with
+    """Rows as named columns: numbers as NumPy arrays (``None`` becomes NaN), text as
+    Arrow arrays (what pandas stores text in; a column of nothing but ``None`` stays a
+    list, as pandas keeps it), lists of names as lists; with
     ``lines_ordered_by``, only those columns and each row as its JSONL line."""
     wanted = lines_ordered_by or names
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    out = {}
+    out: dict[str, Any] = {}
     for name in wanted:
         values = columns[names.index(name)]
         kind = NUMBER_COLUMNS.get(name)
-        out[name] = list(values) if kind is None else np.array(values, dtype=kind)
+        if kind is not None:
+            out[name] = np.array(values, dtype=kind)
+        elif (
+            lines_ordered_by
+            or len(rows) < ARROW_ROWS
+            or name in LIST_COLUMNS
+            or all(value is None for value in values)
+        ):
+            out[name] = list(values)
+        else:  # text: pandas would turn a list of it into this Arrow array, serially
+            import pyarrow as pa  # here, in the worker: the parent imports it with pandas
+
+            out[name] = pa.array(values, type=pa.string())
     if lines_ordered_by:
         block, lengths = io.BytesIO(), []
         for row in rows:

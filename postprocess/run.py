@@ -23,6 +23,7 @@ import orjson
 from tqdm import tqdm
 
 from postprocess import worker
+from postprocess.assemble import assemble
 from postprocess.chunks import (
     Chunk,
     chunk_size,
@@ -32,12 +33,10 @@ from postprocess.chunks import (
     spool_directory,
 )
 from postprocess.history import Crawls, merge_crawls
-from postprocess.output import Staging, is_jsonl, write_table
+from postprocess.output import Staging, is_jsonl
 from postprocess.records import Oddities
 from postprocess.reduce import (
     HISTORY_ORDER,
-    LINE_LENGTH,
-    LINES,
     TABLE_ORDER,
     PartResult,
     reduce_partition,
@@ -45,7 +44,7 @@ from postprocess.reduce import (
 from postprocess.worker import process_chunk, start_worker
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 PROG = "python -m postprocess"
 
@@ -157,70 +156,6 @@ def as_they_come(results: Iterable[Any], tick: Callable[[], None]) -> Iterator[A
             return
 
 
-#: The dtypes of the numeric columns of both tables (counts nullable: a board without
-#: wish counts leaves them empty).
-COLUMN_TYPES = {
-    "board_id": "int64",
-    "rank": "int64",
-    "movie_id": "int64",
-    "times_seen": "int64",
-    "score": "float64",
-    "box_office_realtime": "float64",
-    "box_office_total": "float64",
-    "wish_month": "Int64",
-    "wish_total": "Int64",
-}
-
-
-def with_types(table: pd.DataFrame) -> pd.DataFrame:
-    return table.astype({name: kind for name, kind in COLUMN_TYPES.items() if name in table})
-
-
-@dataclass
-class Assembled:
-    """A table, sorted; for a JSONL output only the columns that order it, with the
-    rows the reduce step wrote: ``lines`` and each row's place in it."""
-
-    table: pd.DataFrame
-    lines: bytes | None = None
-
-
-def assemble(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled:
-    """One table from the reduce step's columns (arrays joined, lists chained),
-    sorted by ``order_by``."""
-    import numpy as np
-    import pandas as pd
-
-    data = {}
-    for name in parts[0]:
-        pieces = [part[name] for part in parts]
-        if name == LINES:
-            continue
-        if isinstance(pieces[0], np.ndarray):
-            data[name] = np.concatenate(pieces)
-        else:
-            data[name] = [value for piece in pieces for value in piece]
-    lines = None
-    if LINES in parts[0]:
-        lines = b"".join(part[LINES] for part in parts)
-        data["line_end"] = np.cumsum(data[LINE_LENGTH])
-    table = with_types(pd.DataFrame(data))
-    return Assembled(table.sort_values(order_by, kind="stable", ignore_index=True), lines)
-
-
-def write_output(output: Assembled, path: Path, format_of: Path) -> None:
-    """Write a table, or a JSONL output's rows (written by the reduce step) in order."""
-    if output.lines is None:
-        write_table(output.table, path, format_of)
-        return
-    lines = memoryview(output.lines)
-    ends = output.table["line_end"].tolist()
-    lengths = output.table[LINE_LENGTH].tolist()
-    with path.open("wb") as out:
-        for end, length in zip(ends, lengths, strict=True):
-            out.write(lines[end - length : end])
-
-
 def run(
     feeds: list[str],
     out: Path,
@@ -274,6 +209,8 @@ def run(
                 workers,
                 reduce,
                 history_path is not None,
+                not all(is_jsonl(path) for path in (out, history_path) if path),
+                spool,
                 summary,
                 rejects_out,
                 show,
@@ -288,21 +225,21 @@ def run(
         summary.unparsed_release = oddities.unparsed_release
         summary.unparsed_numbers = oddities.unparsed_numbers
         summary.numbers_hidden = oddities.numbers_hidden
-        write_output(assemble([part.films for part in parts], TABLE_ORDER), staging.path(out), out)
+        assemble([part.films for part in parts], TABLE_ORDER).write(staging.path(out), out)
         if history_path:
             counted = sum(part.history_lines for part in parts)
             history = assemble(
                 [part.history for part in parts if part.history is not None], HISTORY_ORDER
             )
             summary.history = str(history_path)
-            summary.history_written = len(history.table)
-            summary.history_duplicates = counted - len(history.table)
-            summary.history_days = len(history.table[["board_id", "day"]].drop_duplicates())
+            summary.history_written = history.rows
+            summary.history_duplicates = counted - history.rows
+            summary.history_days = history.distinct(["board_id", "day"])
             if summary.lines != (
                 summary.rejected + summary.history_duplicates + summary.history_written
             ):
                 raise RuntimeError(f"history accounting does not add up: {summary}")
-            write_output(history, staging.path(history_path), history_path)
+            history.write(staging.path(history_path), history_path)
         summary.seconds = round(time.perf_counter() - started, 3)
         if summary_path:
             with staging.writer(summary_path) as stream:
@@ -323,6 +260,8 @@ def map_reduce(
     workers: int,
     reduce: Callable[..., PartResult],
     history: bool,
+    needs_pandas: bool,
+    spool: Path,
     summary: Summary,
     rejects_out: IO[bytes],
     show: bool,
@@ -352,12 +291,17 @@ def map_reduce(
             worker.progress = bar.update
         try:
             task = functools.partial(
-                process_chunk, history=history, partitions=pool_size, pack=pool_size > 1
+                process_chunk,
+                history=history,
+                partitions=pool_size,
+                spool=str(spool) if pool_size > 1 else None,
             )
             results = mapper(task, chunks)
-            # pandas takes most of a second to import and only the parent needs it: the
-            # workers, forked before it, stay small, and the import overlaps their work.
-            import pandas  # noqa: F401
+            if needs_pandas:
+                # pandas takes most of a second to import and only the parent needs it
+                # (for a CSV or Parquet output): the workers, forked before it, stay
+                # small, and the import overlaps their work.
+                import pandas  # noqa: F401
 
             partitions: list[list[Any]] = [[] for _ in range(pool_size)]
             crawls: Crawls = {}

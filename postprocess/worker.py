@@ -10,8 +10,8 @@ one worker, and the parent only assembles columns.
 Normalising in the map step was measured slower once films are many (1,000,000 lines,
 100,000 films, 2 workers): each range holds nearly every film, so each worker
 normalised every film and the normalised rows cost more to pickle than the raw
-winning lines. A partition is pickled once, in the worker, and the parent hands the
-bytes on to the reduce step without reading them.
+winning lines. A pool worker writes each partition to a file in the run's spool
+folder, which the reduce step reads: the parent never holds them.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class ChunkResult:
         default_factory=list
     )  # (line in chunk, reason, raw)
     #: Per partition: the films (``dict[Key, Film]``) and, with the history, the
-    #: candidate columns; pickled in a pool worker (see :func:`unpack`).
+    #: candidate columns; in a pool worker, the file that holds them (see :func:`unpack`).
     parts: list[Any] = field(default_factory=list)
     #: Usable lines by their ``source`` (``UNSTATED`` where a line states none).
     sources: dict[str, int] = field(default_factory=dict)
@@ -103,7 +103,24 @@ def gc_paused() -> Iterator[None]:
 
 
 def unpack(part: Any) -> Any:
-    return pickle.loads(part) if isinstance(part, bytes) else part
+    """A partition as the map step left it: the objects themselves (one process), or
+    the file a pool worker wrote them to, read once and removed."""
+    if not isinstance(part, str):
+        return part
+    with open(part, "rb") as stored:
+        content = pickle.load(stored)
+    os.unlink(part)
+    return content
+
+
+def spool_part(part: Any, spool: str, chunk: Chunk, partition: int) -> str:
+    """Write a partition for the reduce step. A file rather than the pool's pipe: the
+    parent never holds the partitions (for 100,000 films, 150 MB of winning lines)
+    nor copies them twice, and the file is written as it is pickled."""
+    path = os.path.join(spool, f"part-{chunk.file_index}-{chunk.chunk_index}-{partition}.pickle")
+    with open(path, "wb") as stored:
+        pickle.dump(part, stored, pickle.HIGHEST_PROTOCOL)
+    return path
 
 
 def reject_reason(raw: bytes, error: orjson.JSONDecodeError) -> str:
@@ -144,12 +161,12 @@ def read_lines(chunk: Chunk, block_bytes: int | None = None) -> Iterator[bytes]:
 
 
 def process_chunk(
-    chunk: Chunk, history: bool = False, partitions: int = 1, pack: bool = False
+    chunk: Chunk, history: bool = False, partitions: int = 1, spool: str | None = None
 ) -> ChunkResult:
     """Parse, check and deduplicate one chunk; with ``history``, also reduce it to
     the latest line per board, day and film. What is left is split into
-    ``partitions`` by film; ``pack`` pickles each partition (for a pool worker, so
-    the parent passes the bytes on without reading them)."""
+    ``partitions`` by film; with ``spool`` (a folder: in a pool worker), each
+    partition is written there and the result names the files."""
     with gc_paused():
         result = ChunkResult(chunk.file_index, chunk.chunk_index)
         days = DayRows() if history else None
@@ -201,8 +218,8 @@ def process_chunk(
         if days is not None:
             result.crawls = days.crawls
         result.parts = [
-            pickle.dumps(part, pickle.HIGHEST_PROTOCOL) if pack else part
-            for part in zip(split, candidates, strict=True)
+            spool_part(part, spool, chunk, index) if spool else part
+            for index, part in enumerate(zip(split, candidates, strict=True))
         ]
         return result
 
