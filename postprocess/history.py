@@ -11,10 +11,10 @@ not the 20 of its board page) takes that crawl's board date, so one crawl never 
 on two days. "That crawl" is the lines of the same board and source crawled the same
 Beijing day; the latest such line's date wins.
 
-Each map worker reduces its range to candidate rows (the latest line per board, day and
-film, with a count) and splits them by film; each reduce worker merges one partition,
-gives the undated rows their crawl's day and the film's title, so memory grows with
-films x days and no step handles a row per line in one process.
+Each map worker turns its range into candidate columns (a row per usable line) split
+by film; each reduce worker takes one partition from every range, gives the undated
+rows their crawl's day, keeps the latest line of each board, day and film and joins
+the film's title: no step handles a Python object per line in one process.
 """
 
 from __future__ import annotations
@@ -59,23 +59,13 @@ HISTORY_COLUMNS = [
 #: of its latest dated line: the day its undated lines take.
 CrawlKey = tuple[int, str, str]
 Crawls = dict[CrawlKey, tuple[str, int, str]]
-#: A candidate row in a map worker: ``[rank, day values, crawled_at key, order, lines]``.
-Entry = list[Any]
-RANK, VALUES, WHEN, ORDER, COUNT = range(5)
-#: The columns in which candidates travel from the map to the reduce step. ``day`` is
-#: ``None`` for an undated line, which carries its ``source`` and ``crawl_day`` instead.
-CANDIDATE_COLUMNS = (
-    "board_id",
-    "movie_id",
-    "day",
-    "source",
-    "crawl_day",
-    "rank",
-    "values",
-    "when",
-    "order",
-    "count",
-)
+#: The columns in which a map worker's candidates (one per usable line, in input
+#: order) travel to the reduce step. ``day`` is the board's date, or ``None`` for an
+#: undated line, whose ``crawl_day`` (the Beijing day of its crawl) is then set;
+#: ``values`` indexes the range's table of distinct day values (:class:`DayValues`).
+CANDIDATE_COLUMNS = ("board_id", "movie_id", "day", "crawl_day", "rank", "values", "when")
+#: The columns that travel as NumPy arrays (the rest are lists of text).
+CANDIDATE_NUMBERS = ("board_id", "movie_id", "rank", "values")
 
 
 def beijing_day(time_key: str) -> str:
@@ -95,28 +85,32 @@ def board_day(value: object) -> str | None:
 
 
 class DayValues:
-    """A line's day values (:data:`DAY_COLUMNS` but the rank), normalised like the
-    films table's.
+    """The distinct day values (:data:`DAY_COLUMNS` but the rank) of a range,
+    normalised like the films table's, each under a number.
 
     A film's score and numbers repeat from day to day, so each distinct set of raw
-    values is normalised once, and the rows share one tuple of them."""
+    values is normalised once, and the rows carry its number."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple, tuple] = {}
+        self.ids: dict[tuple, int] = {}
+        self.table: list[tuple] = []
 
-    def __call__(self, board_id: int, raw: tuple) -> tuple[Any, ...]:
-        key = (board_id, *raw)
+    def __call__(self, key: tuple) -> int:
+        """The number of ``(board_id, score, box_office_realtime, box_office_total,
+        wish_month, wish_total, source)`` as a line gives them."""
         try:
-            done = self.seen.get(key)
+            number = self.ids.get(key)
         except TypeError:  # a list or an object where text belongs: nothing to remember
-            return self.normalise(board_id, raw)
-        if done is None:
-            done = self.seen[key] = self.normalise(board_id, raw)
-        return done
+            self.table.append(self.normalise(key))
+            return len(self.table) - 1
+        if number is None:
+            number = self.ids[key] = len(self.table)
+            self.table.append(self.normalise(key))
+        return number
 
     @staticmethod
-    def normalise(board_id: int, raw: tuple) -> tuple[Any, ...]:
-        score, realtime_text, total_text, wish_month, wish_total, source = raw
+    def normalise(key: tuple) -> tuple[Any, ...]:
+        board_id, score, realtime_text, total_text, wish_month, wish_total, source = key
         realtime, realtime_currency, _ = parse_box_office(realtime_text, board_id)
         total, total_currency, _ = parse_box_office(total_text, board_id)
         return (
@@ -131,20 +125,26 @@ class DayValues:
 
 
 class DayRows:
-    """One range's candidate rows, built line by line in a map worker.
+    """One range's history candidates, a row per usable line, built in a map worker
+    and split by film into partitions (see :func:`postprocess.worker.partition_of`).
 
-    Dated lines are keyed by (board_id, movie_id, day); undated ones by (board_id,
-    movie_id, source, crawl day) until the reduce step knows their crawl's date. The
-    latest line of a key wins (a tie: the later line)."""
+    Columns rather than a row object per line, and no deduplication here: in daily
+    crawls nearly every line is its own row of the history, and the reduce step
+    finds the latest line of each board, day and film with NumPy. The crawls' dates
+    are kept here, per line, because the latest dated line of a crawl need not win
+    its own row."""
 
-    def __init__(self) -> None:
-        self.rows: dict[tuple, Entry] = {}
+    def __init__(self, partitions: int) -> None:
+        self.parts = [{name: [] for name in CANDIDATE_COLUMNS} for _ in range(partitions)]
+        self._appends = [
+            tuple(part[name].append for name in CANDIDATE_COLUMNS) for part in self.parts
+        ]
         self.crawls: Crawls = {}
         self.values = DayValues()
         self._days: dict[str, str | None] = {}
         self._beijing: dict[str, str] = {}
 
-    def add(self, obj: dict[str, Any], when: str, order: int, source: str) -> None:
+    def add(self, obj: dict[str, Any], when: str, order: int, source: str, partition: int) -> None:
         raw_date = obj.get("board_date")
         day = None
         if type(raw_date) is str:
@@ -158,59 +158,47 @@ class DayRows:
         get = obj.get
         board_id = obj["board_id"]
         values = self.values(
-            board_id,
             (
+                board_id,
                 get("score"),
                 get("box_office_realtime"),
                 get("box_office_total"),
                 get("wish_month"),
                 get("wish_total"),
                 source,
-            ),
+            )
         )
         if day is not None:
             crawl = (board_id, source, crawl_day)
             known = self.crawls.get(crawl)
             if known is None or when >= known[0]:  # lines come in order: a tie is later
                 self.crawls[crawl] = (when, order, day)
-            key: tuple = (board_id, obj["movie_id"], day)
-        else:
-            key = (board_id, obj["movie_id"], source, crawl_day)
-        entry = self.rows.get(key)
-        if entry is None:
-            self.rows[key] = [obj["rank"], values, when, order, 1]
-            return
-        entry[COUNT] += 1
-        if when >= entry[WHEN]:
-            entry[RANK], entry[VALUES], entry[WHEN], entry[ORDER] = (
-                obj["rank"],
-                values,
-                when,
-                order,
-            )
+            crawl_day = None
+        add_board, add_movie, add_day, add_crawl_day, add_rank, add_values, add_when = (
+            self._appends[partition]
+        )
+        add_board(board_id)
+        add_movie(obj["movie_id"])
+        add_day(day)
+        add_crawl_day(crawl_day)
+        add_rank(obj["rank"])
+        add_values(values)
+        add_when(when)
 
-    def columns(self, partitions: int) -> list[dict[str, list]]:
-        """The candidates as :data:`CANDIDATE_COLUMNS`, split by film into ``partitions``
-        (see :func:`postprocess.worker.partition_of`)."""
-        parts = [{name: [] for name in CANDIDATE_COLUMNS} for _ in range(partitions)]
-        for key, entry in self.rows.items():
-            part = parts[hash(key[:2]) % partitions]
-            part["board_id"].append(key[0])
-            part["movie_id"].append(key[1])
-            if len(key) == 3:
-                part["day"].append(key[2])
-                part["source"].append(None)
-                part["crawl_day"].append(None)
-            else:
-                part["day"].append(None)
-                part["source"].append(key[2])
-                part["crawl_day"].append(key[3])
-            part["rank"].append(entry[RANK])
-            part["values"].append(entry[VALUES])
-            part["when"].append(entry[WHEN])
-            part["order"].append(entry[ORDER])
-            part["count"].append(entry[COUNT])
-        return parts
+    def columns(self) -> list[dict[str, Any]]:
+        """Each partition's candidates, numbers as arrays, with the range's table of
+        day values (``value_table``)."""
+        import numpy as np
+
+        out = []
+        for part in self.parts:
+            columns: dict[str, Any] = {
+                name: np.array(values, dtype=np.int64) if name in CANDIDATE_NUMBERS else values
+                for name, values in part.items()
+            }
+            columns["value_table"] = self.values.table
+            out.append(columns)
+        return out
 
 
 def merge_crawls(total: Crawls, part: Crawls) -> None:

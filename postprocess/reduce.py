@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from postprocess.history import CANDIDATE_COLUMNS, FILM_COLUMNS, HISTORY_COLUMNS, Crawls
+from postprocess.history import FILM_COLUMNS, HISTORY_COLUMNS, Crawls
 from postprocess.output import LIST_COLUMNS, json_line
 from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 from postprocess.worker import (
@@ -46,11 +46,6 @@ NUMBER_COLUMNS = {
     "wish_month": np.float64,
     "wish_total": np.float64,
 }
-#: From this many rows on, text columns travel as Arrow arrays, which pandas takes as
-#: they are; below, importing pyarrow in the worker costs more than pandas' conversion.
-ARROW_ROWS = 100_000
-#: A merged candidate: ``[rank, day values, crawled_at key, order, lines, day from]``.
-RANK, VALUES, WHEN, ORDER, COUNT, DAY_FROM = range(6)
 #: The columns that order each table (unique per row, so any order of rows before
 #: the sort gives the same file); a JSONL output travels as these and its lines.
 TABLE_ORDER = ["board_id", "rank", "movie_id"]
@@ -59,6 +54,21 @@ HISTORY_ORDER = ["board_id", "day", "rank", "movie_id"]
 #: object per row would cost more to pickle, and orjson's buffer per row, kept, several
 #: kilobytes each (measured: 790 MB for 100,000 rows of 650 bytes).
 LINES, LINE_LENGTH = "lines", "line_length"
+#: From this many rows on, text columns travel as Arrow arrays, which pandas takes as
+#: they are; below, importing pyarrow in the worker costs more than pandas' conversion.
+ARROW_ROWS = 100_000
+#: Where a films table row holds what the history takes from it.
+FILM_AT = [COLUMNS.index(name) for name in FILM_COLUMNS]
+#: The day values' columns in a :class:`~postprocess.history.DayValues` table.
+VALUE_COLUMNS = [
+    "score",
+    "box_office_realtime",
+    "box_office_total",
+    "box_office_currency",
+    "wish_month",
+    "wish_total",
+    "source",
+]
 
 
 @dataclass
@@ -71,39 +81,59 @@ class PartResult:
     history_lines: int = 0  # the lines behind the history rows: rows + duplicates
 
 
-def as_columns(
-    names: list[str], rows: list[tuple], lines_ordered_by: list[str] | None = None
-) -> dict[str, Any]:
-    """Rows as named columns: numbers as NumPy arrays (``None`` becomes NaN), text as
-    Arrow arrays (what pandas stores text in; a column of nothing but ``None`` stays a
-    list, as pandas keeps it), lists of names as lists; with
-    ``lines_ordered_by``, only those columns and each row as its JSONL line."""
-    wanted = lines_ordered_by or names
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    out: dict[str, Any] = {}
-    for name in wanted:
-        values = columns[names.index(name)]
-        kind = NUMBER_COLUMNS.get(name)
-        if kind is not None:
-            out[name] = np.array(values, dtype=kind)
-        elif (
-            lines_ordered_by
-            or len(rows) < ARROW_ROWS
-            or name in LIST_COLUMNS
-            or all(value is None for value in values)
-        ):
-            out[name] = list(values)
-        else:  # text: pandas would turn a list of it into this Arrow array, serially
-            import pyarrow as pa  # here, in the worker: the parent imports it with pandas
+class Gathered:
+    """A table's rows as the parent takes them: all columns, or for a JSONL output
+    (``lines_ordered_by``) the columns that order it and each row written as its line,
+    so no row is kept."""
 
-            out[name] = pa.array(values, type=pa.string())
-    if lines_ordered_by:
-        block, lengths = io.BytesIO(), []
-        for row in rows:
-            lengths.append(block.write(json_line(names, row)))
-        out[LINES] = block.getvalue()
-        out[LINE_LENGTH] = np.array(lengths, dtype=np.int64)
-    return out
+    def __init__(self, names: list[str], lines_ordered_by: list[str] | None = None) -> None:
+        self.names = names
+        self.order_by = lines_ordered_by
+        self.rows: list[tuple] = []
+        self.keys: list[tuple] = []
+        self.key_at = [names.index(name) for name in lines_ordered_by or ()]
+        self.block = io.BytesIO()
+        self.lengths: list[int] = []
+
+    def add(self, row: tuple) -> None:
+        if self.order_by is None:
+            self.rows.append(row)
+            return
+        self.keys.append(tuple(row[at] for at in self.key_at))
+        self.lengths.append(self.block.write(json_line(self.names, row)))
+
+    def columns(self) -> dict[str, Any]:
+        if self.order_by is None:
+            return as_columns(self.names, self.rows)
+        out = as_columns(self.order_by, self.keys, text_as_arrow=False)
+        out[LINES] = self.block.getvalue()
+        out[LINE_LENGTH] = np.array(self.lengths, dtype=np.int64)
+        return out
+
+
+def as_columns(names: list[str], rows: list[tuple], text_as_arrow: bool = True) -> dict[str, Any]:
+    """Rows as named columns: numbers as NumPy arrays (``None`` becomes NaN), text as
+    Arrow arrays when the rows are many (what pandas stores text in; a column of
+    nothing but ``None`` stays a list, as pandas keeps it), lists of names as lists."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    named = zip(names, columns, strict=True)
+    return {name: column(name, values, text_as_arrow) for name, values in named}
+
+
+def column(name: str, values: Any, text_as_arrow: bool = True) -> Any:
+    kind = NUMBER_COLUMNS.get(name)
+    if kind is not None:
+        return np.asarray(values, dtype=kind)
+    if (
+        not text_as_arrow
+        or len(values) < ARROW_ROWS
+        or name in LIST_COLUMNS
+        or all(value is None for value in values)
+    ):
+        return list(values)
+    import pyarrow as pa  # here, in the worker: the parent imports it with pandas
+
+    return pa.array(values, type=pa.string())  # pandas would make this, serially
 
 
 def reduce_partition(
@@ -118,96 +148,116 @@ def reduce_partition(
     rows are written here, in parallel, and the parent only orders them."""
     with gc_paused():
         films: dict[Key, Film] = {}
-        candidates: dict[tuple, list] = {}
+        candidates = []
         for packed in parts:
             part_films, part_candidates = unpack(packed)
             merge_films(films, part_films)
             if part_candidates is not None:
-                merge_candidates(candidates, part_candidates, crawls or {})
+                candidates.append(part_candidates)
         result = PartResult(films={})
-        table = []
-        for film in films.values():
+        table = Gathered(COLUMNS, TABLE_ORDER if table_lines else None)
+        film_values: dict[Key, list] = {}
+        for key, film in films.items():
             row, odd = normalise_record(orjson.loads(film[LINE]))
+            film[LINE] = None  # the text is done with
             result.oddities.add(odd)
             result.lines += film[TIMES_SEEN]
-            table.append(
-                (
-                    *row,
-                    display_time(film[FIRST_SEEN]),
-                    display_time(film[LAST_SEEN]),
-                    film[TIMES_SEEN],
-                )
-            )
-        result.films = as_columns(COLUMNS, table, TABLE_ORDER if table_lines else None)
-        result.written = len(table)
+            first, last = display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN])
+            table.add((*row, first, last, film[TIMES_SEEN]))
+            if crawls is not None:
+                film_values[key] = [row[at] for at in FILM_AT]
+        result.written = len(films)
+        del films
+        result.films = table.columns()
         if crawls is not None:
-            rows = history_rows(candidates, table)
-            result.history = as_columns(
-                HISTORY_COLUMNS, rows, HISTORY_ORDER if history_lines else None
-            )
-            result.history_lines = sum(entry[COUNT] for entry in candidates.values())
+            named, result.history_lines = history_columns(candidates, crawls, film_values)
+            if history_lines:
+                history = Gathered(HISTORY_COLUMNS, HISTORY_ORDER)
+                lists = [
+                    values.tolist() if isinstance(values, np.ndarray) else values
+                    for values in (named[name] for name in HISTORY_COLUMNS)
+                ]
+                for row in zip(*lists, strict=True):
+                    history.add(row)
+                result.history = history.columns()
+            else:
+                result.history = {name: column(name, named[name]) for name in HISTORY_COLUMNS}
         return result
 
 
-def merge_candidates(rows: dict[tuple, list], columns: dict[str, list], crawls: Crawls) -> None:
-    """Fold one range's candidates in under their day: the board's date, or for an
-    undated line its crawl's date (the latest dated line of the same board, source
-    and Beijing day), or else the crawl's Beijing day. The later line wins (crawl
-    time, then place in the input) and the counts add up."""
-    for board_id, movie_id, day, source, crawl_day, rank, values, when, order, count in zip(
-        *(columns[name] for name in CANDIDATE_COLUMNS), strict=True
-    ):
-        day_from = "board"
-        if day is None:
-            crawl = crawls.get((board_id, source, crawl_day))
-            if crawl is None:
-                day, day_from = crawl_day, "crawl"
-            else:
-                day = crawl[2]
-        key = (board_id, movie_id, day)
-        known = rows.get(key)
-        if known is None:
-            rows[key] = [rank, values, when, order, count, day_from]
-            continue
-        known[COUNT] += count
-        if (when, order) > (known[WHEN], known[ORDER]):
-            known[RANK], known[VALUES], known[WHEN], known[ORDER] = rank, values, when, order
-            known[DAY_FROM] = day_from
+def history_columns(
+    parts: list[dict[str, Any]], crawls: Crawls, film_values: dict[Key, list]
+) -> tuple[dict[str, Any], int]:
+    """The history rows of one partition's candidates (from every range, in input
+    order), by column, and how many lines stood behind them.
+
+    Each candidate's day is the board's date, or for an undated line its crawl's date
+    (the latest dated line of the same board, source and Beijing day), or else the
+    crawl's Beijing day. Of the candidates of one board, day and film the later line
+    wins (crawl time, then place in the input). The film's title, release and link
+    (which do not change from day to day) come from its row of the films table."""
+    board = np.concatenate([part["board_id"] for part in parts])
+    movie = np.concatenate([part["movie_id"] for part in parts])
+    rank = np.concatenate([part["rank"] for part in parts])
+    when = [value for part in parts for value in part["when"]]
+    days = [value for part in parts for value in part["day"]]
+    crawl_days = [value for part in parts for value in part["crawl_day"]]
+    # Each range numbered its own day values: one table, the numbers moved along.
+    value_table = [values for part in parts for values in part["value_table"]]
+    offsets = np.cumsum([0, *(len(part["value_table"]) for part in parts[:-1])])
+    values = np.concatenate(
+        [part["values"] + offset for part, offset in zip(parts, offsets, strict=True)]
+    )
+    day_from = np.full(len(days), "board", dtype=object)
+    for at in [at for at, day in enumerate(days) if day is None]:
+        source = value_table[values[at]][-1]
+        crawl = crawls.get((int(board[at]), source, crawl_days[at]))
+        if crawl is None:
+            days[at], day_from[at] = crawl_days[at], "crawl"
+        else:
+            days[at] = crawl[2]
+    winners = latest_of_each(board, movie, days, when)
+    table = np.empty(len(value_table), dtype=object)
+    table[:] = value_table
+    kept_values = values[winners]
+    kept_days = np.array(days, dtype=object)[winners]
+    kept_board, kept_movie, kept_rank = board[winners], movie[winners], rank[winners]
+    film_rows = [
+        film_values[key] for key in zip(kept_board.tolist(), kept_movie.tolist(), strict=True)
+    ]
+    value_columns = list(zip(*table[kept_values], strict=True)) if len(winners) else [()] * 7
+    named = dict(zip(VALUE_COLUMNS, value_columns, strict=True))
+    named["source"] = [None if source == UNSTATED else source for source in named["source"]]
+    film_columns = list(zip(*film_rows, strict=True)) if film_rows else [()] * 4
+    named.update(zip(FILM_COLUMNS, film_columns, strict=True))
+    named.update(
+        board_id=kept_board,
+        day=kept_days,
+        rank=kept_rank,
+        movie_id=kept_movie,
+        day_from=day_from[winners],
+        crawled_at=[display_time(when[at]) for at in winners.tolist()],
+    )
+    return named, len(days)
 
 
-#: Where the films table's row holds what the history takes from it.
-FILM_AT = [COLUMNS.index(name) for name in FILM_COLUMNS]
-BOARD_AT, MOVIE_AT = COLUMNS.index("board_id"), COLUMNS.index("movie_id")
+def latest_of_each(board: np.ndarray, movie: np.ndarray, days: list, when: list) -> np.ndarray:
+    """Where the latest candidate of each board, day and film stands: the latest
+    crawl time, then the later place in the input (a candidate's place is its index).
 
-
-def history_rows(candidates: dict[tuple, list], table: list[tuple]) -> list[tuple]:
-    """The history rows (:data:`HISTORY_COLUMNS`): each day's values from its winning
-    line, the film's title, release and link (which do not change from day to day)
-    from its row in the films table; a line that named no source has none."""
-    film_values = {(row[BOARD_AT], row[MOVIE_AT]): [row[at] for at in FILM_AT] for row in table}
-    out = []
-    for (board_id, movie_id, day), entry in candidates.items():
-        score, realtime, total, currency, wish_month, wish_total, source = entry[VALUES]
-        title, release_date, release_region, detail_url = film_values[board_id, movie_id]
-        out.append(
-            (
-                board_id,
-                day,
-                entry[RANK],
-                movie_id,
-                title,
-                score,
-                realtime,
-                total,
-                currency,
-                wish_month,
-                wish_total,
-                release_date,
-                release_region,
-                detail_url,
-                entry[DAY_FROM],
-                None if source == UNSTATED else source,
-                display_time(entry[WHEN]),
-            )
-        )
-    return out
+    Sorted by board, film, day and place, a group's last candidate is the latest in
+    the input; only groups of several (one board day crawled twice) compare times."""
+    distinct = {day: number for number, day in enumerate(sorted(set(days)))}
+    day_number = np.fromiter((distinct[day] for day in days), dtype=np.int64, count=len(days))
+    place = np.arange(len(days))
+    order = np.lexsort((place, day_number, movie, board))
+    if not len(order):
+        return order
+    b, m, d = board[order], movie[order], day_number[order]
+    starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (m[1:] != m[:-1]) | (d[1:] != d[:-1])])
+    ends = np.r_[starts[1:], len(order)]
+    winners = order[ends - 1]
+    for group in np.flatnonzero(ends - starts > 1).tolist():
+        members = order[starts[group] : ends[group]].tolist()
+        winners[group] = max(members, key=lambda at: (when[at], at))
+    return winners

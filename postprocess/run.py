@@ -298,10 +298,12 @@ def map_reduce(
             )
             results = mapper(task, chunks)
             if needs_pandas:
-                # pandas takes most of a second to import and only the parent needs it
-                # (for a CSV or Parquet output): the workers, forked before it, stay
-                # small, and the import overlaps their work.
+                # pandas and pyarrow take most of a second to import and only the parent
+                # needs them (for a CSV or Parquet output): the workers, forked before,
+                # stay small, and the import overlaps their work.
                 import pandas  # noqa: F401
+                import pyarrow.compute
+                import pyarrow.parquet  # noqa: F401
 
             partitions: list[list[Any]] = [[] for _ in range(pool_size)]
             crawls: Crawls = {}

@@ -169,7 +169,7 @@ def process_chunk(
     partition is written there and the result names the files."""
     with gc_paused():
         result = ChunkResult(chunk.file_index, chunk.chunk_index)
-        days = DayRows() if history else None
+        days = DayRows(partitions) if history else None
         films: dict[Key, Film] = {}
         rejects = result.rejects
         check = RecordChecker()
@@ -194,9 +194,9 @@ def process_chunk(
             if type(source) is not str or not source:
                 source = UNSTATED
             sources[source] = sources.get(source, 0) + 1
-            if days is not None:
-                days.add(obj, when, base + number, source)
             key = (obj["board_id"], obj["movie_id"])
+            if days is not None:
+                days.add(obj, when, base + number, source, partition_of(key, partitions))
             film = films.get(key)
             if film is None:
                 films[key] = [raw, when, base + number, when, 1]
@@ -214,7 +214,7 @@ def process_chunk(
             split = [{} for _ in range(partitions)]
             for key, film in films.items():
                 split[partition_of(key, partitions)][key] = film
-        candidates = days.columns(partitions) if days is not None else [None] * partitions
+        candidates = days.columns() if days is not None else [None] * partitions
         if days is not None:
             result.crawls = days.crawls
         result.parts = [
