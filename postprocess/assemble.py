@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from postprocess.output import write_table
-from postprocess.reduce import LINE_LENGTH, LINES
+from postprocess.reduce import LINE_LENGTH, LINES, Text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -84,7 +84,7 @@ def assemble(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled:
 
 def ordered_lines(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled:
     """A JSONL output's rows in order: where each row lies in its partition's block."""
-    keys = {name: joined([part[name] for part in parts]) for name in order_by}
+    keys = {name: sort_key(joined([part[name] for part in parts])) for name in order_by}
     keys[LINE_LENGTH] = np.concatenate([part[LINE_LENGTH] for part in parts])
     keys["line_end"] = np.concatenate([np.cumsum(part[LINE_LENGTH]) for part in parts])
     keys["block"] = np.concatenate(
@@ -98,31 +98,65 @@ def ordered_lines(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled
     )
 
 
-def joined(pieces: list[Any]) -> np.ndarray:
+def ordered_table(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled:
+    """A table from the reduce step's columns, sorted by ``order_by``: the keys are
+    sorted first and every column is put in that order once (text taken from its
+    distinct values), so no column is copied twice."""
+    import pandas as pd
+
+    columns = {name: joined([part[name] for part in parts]) for name in parts[0]}
+    order = np.lexsort([sort_key(columns[name]) for name in reversed(order_by)])
+    data = {name: in_order(values, order) for name, values in columns.items()}
+    return Assembled(table=with_types(pd.DataFrame(data)))
+
+
+def joined(pieces: list[Any]) -> Any:
+    """One column from the partitions' pieces of it."""
     if isinstance(pieces[0], np.ndarray):
         return np.concatenate(pieces)
-    return np.array([value for piece in pieces for value in piece])
+    if isinstance(pieces[0], Text):
+        import pyarrow as pa
+
+        values = pa.concat_arrays(
+            [
+                piece.values
+                if isinstance(piece.values, pa.Array)
+                else pa.array(piece.values, type=pa.string())
+                for piece in pieces
+            ]
+        )
+        if all(piece.at is None for piece in pieces):
+            return Text(values)
+        offsets = np.cumsum([0, *(len(piece.values) for piece in pieces[:-1])])
+        at = [
+            (np.arange(len(piece.values)) if piece.at is None else piece.at) + offset
+            for piece, offset in zip(pieces, offsets, strict=True)
+        ]
+        return Text(values, np.concatenate(at))
+    column = np.empty(sum(len(piece) for piece in pieces), dtype=object)
+    column[:] = [value for piece in pieces for value in piece]
+    return column
 
 
-def ordered_table(parts: list[dict[str, Any]], order_by: list[str]) -> Assembled:
-    """A table from the reduce step's columns (arrays joined, text as Arrow, lists
-    chained), sorted by ``order_by``."""
+def sort_key(column: Any) -> np.ndarray:
+    """A column as numbers that sort as it does (text by its distinct values)."""
+    if isinstance(column, Text):
+        distinct = column.values.to_numpy(zero_copy_only=False)
+        ranks = np.unique(distinct, return_inverse=True)[1]
+        return ranks if column.at is None else ranks[column.at]
+    return column
+
+
+def in_order(column: Any, order: np.ndarray) -> Any:
+    """A column in the table's order. Text becomes what pandas makes of a list of
+    it: Arrow strings with NaN for missing, or objects when nothing is there."""
+    if not isinstance(column, Text):
+        return column[order]
     import pandas as pd
     import pyarrow as pa
 
-    data: dict[str, Any] = {}
-    for name in parts[0]:
-        pieces = [part[name] for part in parts]
-        if isinstance(pieces[0], np.ndarray):
-            data[name] = np.concatenate(pieces)
-        elif any(isinstance(piece, pa.Array) for piece in pieces):
-            text = pa.chunked_array(
-                [pa.array(piece, type=pa.string()) for piece in pieces], type=pa.string()
-            )
-            # The dtype pandas gives a column of text and None: Arrow strings, NaN missing.
-            dtype = pd.StringDtype("pyarrow", na_value=np.nan)
-            data[name] = pd.arrays.ArrowStringArray(text, dtype=dtype)
-        else:
-            data[name] = [value for piece in pieces for value in piece]
-    table = with_types(pd.DataFrame(data))
-    return Assembled(table=table.sort_values(order_by, kind="stable", ignore_index=True))
+    values = column.values.take(order if column.at is None else column.at[order])
+    if values.null_count == len(values):
+        return np.full(len(values), None, dtype=object)
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    return pd.arrays.ArrowStringArray(pa.chunked_array([values]), dtype=text)

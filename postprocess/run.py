@@ -40,8 +40,9 @@ from postprocess.reduce import (
     TABLE_ORDER,
     PartResult,
     reduce_partition,
+    reduce_to_file,
 )
-from postprocess.worker import process_chunk, start_worker
+from postprocess.worker import process_chunk, start_worker, unpack
 
 if TYPE_CHECKING:
     pass
@@ -198,11 +199,10 @@ def run(
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
                 size = chunk_bytes or chunk_size(path.stat().st_size, workers)
                 chunks += plan_chunks(source_name(feed), path, index, size)
-            reduce = functools.partial(
-                reduce_partition,
-                table_lines=is_jsonl(out),
-                history_lines=history_path is not None and is_jsonl(history_path),
-            )
+            reduce = {
+                "table_lines": is_jsonl(out),
+                "history_lines": history_path is not None and is_jsonl(history_path),
+            }
             parts = map_reduce(
                 chunks,
                 len(feeds),
@@ -258,7 +258,7 @@ def map_reduce(
     chunks: list[Chunk],
     files: int,
     workers: int,
-    reduce: Callable[..., PartResult],
+    reduce: dict[str, bool],
     history: bool,
     needs_pandas: bool,
     spool: Path,
@@ -268,7 +268,8 @@ def map_reduce(
 ) -> list[PartResult]:
     """Fan the chunks out to the workers (map), writing their rejects and counting
     their lines in input order; then hand each worker one partition of the films from
-    every chunk (reduce). With ``history``, the candidates of the history too."""
+    every chunk (reduce, with the options in ``reduce``). With ``history``, the
+    candidates of the history too."""
     line_offsets = [0] * files
     bytes_read = multiprocessing.Value("q", 0)
     pool_size = min(workers, max(len(chunks), 1))
@@ -324,9 +325,12 @@ def map_reduce(
                     tick()
                 bar.set_postfix(lines=f"{summary.lines:,}", refresh=False)
             bar.update(bar.total - bar.n)
-            reduced = list(
-                mapper(functools.partial(reduce, crawls=crawls if history else None), partitions)
-            )
+            options = {"crawls": crawls if history else None}
+            if pool_size > 1:
+                task = functools.partial(reduce_to_file, spool=str(spool), **options, **reduce)
+            else:
+                task = functools.partial(reduce_partition, **options, **reduce)
+            reduced = [unpack(result) for result in mapper(task, partitions)]
             kept = sum(part.written for part in reduced)
             bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{kept:,}", refresh=False)
             return reduced
