@@ -39,7 +39,7 @@ from postprocess.reduce import (
     HISTORY_ORDER,
     TABLE_ORDER,
     PartResult,
-    reduce_partition,
+    reduce_here,
     reduce_to_file,
 )
 from postprocess.worker import process_chunk, start_worker, unpack
@@ -199,7 +199,11 @@ def run(
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
                 size = chunk_bytes or chunk_size(path.stat().st_size, workers)
                 chunks += plan_chunks(source_name(feed), path, index, size)
+            paths = [""] * len(feeds)
+            for chunk in chunks:
+                paths[chunk.file_index] = chunk.path
             reduce = {
+                "paths": paths,
                 "table_lines": is_jsonl(out),
                 "history_lines": history_path is not None and is_jsonl(history_path),
             }
@@ -258,7 +262,7 @@ def map_reduce(
     chunks: list[Chunk],
     files: int,
     workers: int,
-    reduce: dict[str, bool],
+    reduce: dict[str, Any],
     history: bool,
     needs_pandas: bool,
     spool: Path,
@@ -329,10 +333,11 @@ def map_reduce(
             if pool_size > 1:
                 task = functools.partial(reduce_to_file, spool=str(spool), **options, **reduce)
             else:
-                task = functools.partial(reduce_partition, **options, **reduce)
-            reduced = [unpack(result) for result in mapper(task, partitions)]
-            kept = sum(part.written for part in reduced)
+                task = functools.partial(reduce_here, **options, **reduce)
+            reduced = list(mapper(task, partitions))
+            kept = sum(written for _, written in reduced)
             bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{kept:,}", refresh=False)
-            return reduced
         finally:
             worker.progress = None
+    # Read after the pool is gone: the workers' memory is given back first.
+    return [unpack(result) for result, _ in reduced]
