@@ -52,6 +52,8 @@ NUMBER_COLUMNS = {
     "wish_month": np.float64,
     "wish_total": np.float64,
 }
+#: The whole numbers that may be missing (see :data:`NUMBER_COLUMNS`).
+COUNT_COLUMNS = ("wish_month", "wish_total")
 #: The columns that order each table (unique per row, so any order of rows before
 #: the sort gives the same file); a JSONL output travels as these and its lines.
 TABLE_ORDER = ["board_id", "rank", "movie_id"]
@@ -178,10 +180,7 @@ def reduce_partition(
             named, result.history_lines = history_columns(candidates, crawls, film_values)
             if history_lines:
                 history = Gathered(HISTORY_COLUMNS, HISTORY_ORDER)
-                lists = [
-                    values.as_list() if isinstance(values, Text) else values.tolist()
-                    for values in (named[name] for name in HISTORY_COLUMNS)
-                ]
+                lists = [python_values(name, named[name]) for name in HISTORY_COLUMNS]
                 for row in zip(*lists, strict=True):
                     history.add(row)
                 result.history = history.columns()
@@ -218,6 +217,16 @@ class WinningLines:
         for handle in self.files.values():
             os.close(handle)
         self.files.clear()
+
+
+def python_values(name: str, values: Any) -> list:
+    """A column as the values a table row holds: a count is a whole number or ``None``
+    (it travels as a float: see :data:`NUMBER_COLUMNS`)."""
+    if isinstance(values, Text):
+        return values.as_list()
+    if name in COUNT_COLUMNS:
+        return [None if value != value else int(value) for value in values.tolist()]
+    return values.tolist()
 
 
 def reduce_to_file(parts: list[Any], spool: str, **options: Any) -> tuple[str, int]:
