@@ -3,9 +3,10 @@
 The map step (:mod:`postprocess.worker`) splits each range's films by
 :func:`~postprocess.worker.partition_of`, so a partition holds every line of its films
 and no other: merging and normalising partitions in parallel gives the same rows as
-one process would. The result travels back as columns, numbers as arrays, so the
-parent unpickles a few buffers rather than an object per cell, and only assembles,
-sorts and writes.
+one process would. Each film's winning line is read again from its feed, where the map
+step found it. The result travels back as columns (numbers as arrays, text as its
+distinct values and their places, a JSONL output as its written rows), so the parent
+unpickles a few buffers rather than an object per cell, and only orders and writes.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 A worker reads its own byte range, parses and checks every line, deduplicates within
 the range, and splits what is left into partitions by film (board_id + movie_id): per
-film the winning line, first and last time seen, and a count; with ``--history``, the
-latest line per board, day and film. The reduce step (:mod:`postprocess.reduce`) then
-takes one partition from every range, so each film is merged and normalised once, by
-one worker, and the parent only assembles columns.
+film where its winning line lies, first and last time seen, and a count; with
+``--history``, a row per usable line, in columns. The reduce step
+(:mod:`postprocess.reduce`) then takes one partition from every range, so each film is
+merged and normalised once, by one worker, and the parent only orders and writes.
 
 Normalising in the map step was measured slower once films are many (1,000,000 lines,
 100,000 films, 2 workers): each range holds nearly every film, so each worker
@@ -110,8 +110,8 @@ def gc_paused() -> Iterator[None]:
 
 
 def unpack(part: Any) -> Any:
-    """A partition as the map step left it: the objects themselves (one process), or
-    the file a pool worker wrote them to, read once and removed."""
+    """What a step left for the next: the objects themselves (one process), or the
+    file a pool worker wrote them to, read once and removed."""
     if not isinstance(part, str):
         return part
     with open(part, "rb") as stored:
@@ -122,8 +122,8 @@ def unpack(part: Any) -> Any:
 
 def spool_part(part: Any, spool: str, chunk: Chunk, partition: int) -> str:
     """Write a partition for the reduce step. A file rather than the pool's pipe: the
-    parent never holds the partitions (for 100,000 films, 150 MB of winning lines)
-    nor copies them twice, and the file is written as it is pickled."""
+    parent never holds the partitions nor copies them twice, and the file is written
+    as it is pickled."""
     path = os.path.join(spool, f"part-{chunk.file_index}-{chunk.chunk_index}-{partition}.pickle")
     with open(path, "wb") as stored:
         pickle.dump(part, stored, pickle.HIGHEST_PROTOCOL)
@@ -196,10 +196,10 @@ def without_newline(line: bytes) -> bytes:
 def process_chunk(
     chunk: Chunk, history: bool = False, partitions: int = 1, spool: str | None = None
 ) -> ChunkResult:
-    """Parse, check and deduplicate one chunk; with ``history``, also reduce it to
-    the latest line per board, day and film. What is left is split into
-    ``partitions`` by film; with ``spool`` (a folder: in a pool worker), each
-    partition is written there and the result names the files."""
+    """Parse, check and deduplicate one chunk; with ``history``, also keep a history
+    candidate per usable line. What is left is split into ``partitions`` by film;
+    with ``spool`` (a folder: in a pool worker), each partition is written there and
+    the result names the files."""
     with gc_paused():
         result = ChunkResult(chunk.file_index, chunk.chunk_index)
         days = DayRows(partitions) if history else None
