@@ -16,8 +16,8 @@ drop_duplicates, to_json). Before any time is reported: ours with 1 and 2 worker
 write the same bytes, DuckDB's and polars' tables must equal ours on every column they
 compute, DuckDB's history ours, and the naive script's films ours. Peak memory is the
 largest sum of the proportional set size (PSS) of the process and all its children,
-sampled every 100 ms: pages that forked workers share with their parent count once, as
-they take memory once.
+sampled every 20 ms in a round of its own (reading it slows what it reads): pages that
+forked workers share with their parent count once, as they take memory once.
 """
 
 from __future__ import annotations
@@ -66,9 +66,10 @@ def generate(path: Path, films: int, crawls: int) -> None:
             feed.write(line)
 
 
-#: How often the memory of the process tree is read. Reading PSS walks each process's
-#: page tables under its memory lock: every 20 ms it slowed a 3-process run by 15 %.
-SAMPLE_SECONDS = 0.1
+#: How often the memory of the process tree is read, in the round that measures memory.
+#: Reading PSS walks each process's page tables under its memory lock (every 20 ms it
+#: slowed a 3-process run by 15 %), so the timed rounds do not read it.
+SAMPLE_SECONDS = 0.02
 
 
 def tree_memory(process: psutil.Process) -> int:
@@ -81,15 +82,17 @@ def tree_memory(process: psutil.Process) -> int:
     return total
 
 
-def measure(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak memory (PSS) of the command's whole process tree."""
+def measure(command: list[str], memory: bool = False) -> tuple[float, int]:
+    """Wall seconds of the command and, with ``memory``, the peak memory (PSS) of its
+    whole process tree (0 without)."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
-    while process.poll() is None:
+    while memory and process.poll() is None:
         with contextlib.suppress(psutil.Error):
             peak = max(peak, tree_memory(process))
         time.sleep(SAMPLE_SECONDS)
+    process.wait()
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"{command} failed: {process.stderr.read().decode()[-2000:]}")
@@ -208,10 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         peaks: dict[str, list[int]] = {v: [] for v in runs}
         for _ in range(args.rounds):
             for variant, command in runs.items():
-                seconds, peak = measure(command)
-                times[variant].append(seconds)
-                peaks[variant].append(peak)
+                times[variant].append(measure(command)[0])
             check_outputs(name, workdir, lines, films)
+        for variant, command in runs.items():  # one more round, for memory only
+            peaks[variant].append(measure(command, memory=True)[1])
         floor = median(times[FLOOR_RUN])
         duckdb = median(times[DUCKDB])
         duckdb_history = median(times[DUCKDB_HISTORY])
