@@ -118,6 +118,9 @@ def is_jsonl(path: Path) -> bool:
     return path.suffix.lower() == ".jsonl"
 
 
+JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+
+
 def json_line(columns: list[str], row: Iterable[object]) -> bytes:
     r"""One row of a JSONL output. orjson rather than DataFrame.to_json, which writes
     "https:\/\/" in every URL; orjson writes a NaN score as null.
@@ -125,9 +128,6 @@ def json_line(columns: list[str], row: Iterable[object]) -> bytes:
     The reduce step writes the rows of a JSONL output with this in parallel, from the
     values a table would hold, so they are the bytes :func:`_write_jsonl` writes."""
     return orjson.dumps(dict(zip(columns, row, strict=True)), option=JSON_OPTIONS)
-
-
-JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
 
 def _write_jsonl(table: pd.DataFrame, path: Path) -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import orjson
 from tqdm import tqdm
@@ -43,9 +43,6 @@ from postprocess.reduce import (
     reduce_to_file,
 )
 from postprocess.worker import process_chunk, start_worker, unpack
-
-if TYPE_CHECKING:
-    pass
 
 PROG = "python -m postprocess"
 
