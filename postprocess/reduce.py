@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from postprocess.history import FILM_COLUMNS, HISTORY_COLUMNS, Crawls
+from postprocess.history import DAY_COLUMNS, FILM_COLUMNS, HISTORY_COLUMNS, Crawls
 from postprocess.output import LIST_COLUMNS, json_line
 from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 from postprocess.worker import (
@@ -68,16 +68,9 @@ LINES, LINE_LENGTH = "lines", "line_length"
 ARROW_ROWS = 100_000
 #: Where a films table row holds what the history takes from it.
 FILM_AT = [COLUMNS.index(name) for name in FILM_COLUMNS]
-#: The day values' columns in a :class:`~postprocess.history.DayValues` table.
-VALUE_COLUMNS = [
-    "score",
-    "box_office_realtime",
-    "box_office_total",
-    "box_office_currency",
-    "wish_month",
-    "wish_total",
-    "source",
-]
+#: The day values' columns in a :class:`~postprocess.history.DayValues` table: the day's
+#: columns but the rank.
+VALUE_COLUMNS = DAY_COLUMNS[1:]
 
 
 @dataclass
