@@ -51,6 +51,9 @@ COLUMNS = [
     "times_seen",
 ]
 INTEGER_FIELDS = ("board_id", "rank", "movie_id")
+#: The largest whole number the tables hold (their integer columns are 64-bit): a larger
+#: one (JSON allows it) is a reject, not a failed run.
+INT64_MAX = 2**63 - 1
 
 
 def time_key(value: object) -> str | None:
@@ -139,7 +142,9 @@ class RecordChecker:
         board_id, rank, movie_id = get("board_id"), get("rank"), get("movie_id")
         if not (type(board_id) is int and type(rank) is int and type(movie_id) is int):
             return _integer_problem(obj), None
-        if board_id < 0 or rank < 1 or movie_id < 0:
+        if not (
+            0 <= board_id <= INT64_MAX and 1 <= rank <= INT64_MAX and 0 <= movie_id <= INT64_MAX
+        ):
             return _integer_problem(obj), None
         title = get("title")
         if type(title) is not str or not title or title.isspace():
@@ -183,7 +188,7 @@ def _integer_problem(obj: dict[str, Any]) -> str:
             return f"{name} is not a whole number written as one (like 7): {value!r:.40}"
         if type(value) is not int:
             return f"{name} is not an integer: {value!r:.40}"
-        if value < 0 or (name == "rank" and value == 0):
+        if value < 0 or (name == "rank" and value == 0) or value > INT64_MAX:
             return f"{name} is out of range: {value}"
     raise AssertionError("called for a line whose integers are fine")
 

@@ -157,16 +157,15 @@ def reduce_partition(
         result = PartResult(films={})
         table = Gathered(COLUMNS, TABLE_ORDER if table_lines else None)
         film_values: dict[Key, list] = {}
-        read = WinningLines(paths)
-        for key, film in films.items():
-            row, odd = normalise_record(read(key, film))
-            result.oddities.add(odd)
-            result.lines += film[TIMES_SEEN]
-            first, last = display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN])
-            table.add((*row, first, last, film[TIMES_SEEN]))
-            if crawls is not None:
-                film_values[key] = [row[at] for at in FILM_AT]
-        read.close()
+        with WinningLines(paths) as read:
+            for key, film in films.items():
+                row, odd = normalise_record(read(key, film))
+                result.oddities.add(odd)
+                result.lines += film[TIMES_SEEN]
+                first, last = display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN])
+                table.add((*row, first, last, film[TIMES_SEEN]))
+                if crawls is not None:
+                    film_values[key] = [row[at] for at in FILM_AT]
         result.written = len(films)
         del films
         result.films = table.columns()
@@ -207,7 +206,10 @@ class WinningLines:
             )
         return obj
 
-    def close(self) -> None:
+    def __enter__(self) -> WinningLines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         for handle in self.files.values():
             os.close(handle)
         self.files.clear()

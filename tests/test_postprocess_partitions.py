@@ -191,3 +191,15 @@ def test_the_checkers_memory_of_times_is_bounded() -> None:
         record = {**feed_record(FILMS[0], 1, when)}
         assert check(record) == (None, reference_key(when))
         assert len(check.time_keys) <= TIME_CACHE_SIZE
+
+
+def test_an_id_too_large_for_the_tables_is_a_reject_not_a_failed_run(tmp_path) -> None:
+    """JSON allows any whole number; the tables' integer columns hold 64 bits."""
+    feed = tmp_path / "f.jsonl"
+    good = feed_line(feed_record(FILMS[0], 1, "2026-11-23T02:00:00Z"))
+    huge = feed_line({**feed_record(FILMS[1], 2, "2026-11-23T02:00:00Z"), "movie_id": 2**64 - 1})
+    feed.write_bytes(good + huge)
+    summary = run([str(feed)], tmp_path / "o.jsonl", workers=1, rejects=tmp_path / "r.jsonl")
+    assert (summary.written, summary.rejected) == (1, 1)
+    [reject] = [json.loads(line) for line in (tmp_path / "r.jsonl").read_bytes().splitlines()]
+    assert (reject["line"], reject["reason"]) == (2, f"movie_id is out of range: {2**64 - 1}")
