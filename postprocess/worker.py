@@ -153,15 +153,10 @@ def raw_text(raw: bytes) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "…[cut]"
 
 
-def read_lines(chunk: Chunk) -> Iterator[bytes]:
-    """The lines of a chunk, each with its newline (the last may have none)."""
-    return chunk_lines(chunk)[1]
-
-
 def chunk_lines(chunk: Chunk) -> tuple[int, Iterator[bytes]]:
-    """Where a chunk's first line starts in its file, and the chunk's lines; a
-    byte-order mark at the start of a file (Windows editors write one) is no part of
-    its first line."""
+    """Where a chunk's first line starts in its file, and the chunk's lines, each with
+    its newline (the last may have none); a byte-order mark at the start of a file
+    (Windows editors write one) is no part of its first line."""
     feed = open(chunk.path, "rb")  # noqa: SIM115 (closed by the generator)
     feed.seek(chunk.start)
     if chunk.start == 0 and feed.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
@@ -214,7 +209,7 @@ def process_chunk(
         for number, raw in enumerate(lines, start=1):
             offset = position
             position += len(raw)
-            if not raw or raw.isspace():
+            if raw.isspace():  # a line holds at least its newline
                 result.blank_lines += 1
                 continue
             try:
