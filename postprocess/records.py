@@ -64,9 +64,11 @@ def time_key(value: object) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    canonical = canonical_key(value)
-    if canonical is not None:
-        return canonical
+    return canonical_key(value) or converted_key(value)
+
+
+def converted_key(value: str) -> str | None:
+    """The key of a time in any other ISO-8601 form, converted (see :func:`time_key`)."""
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -150,19 +152,19 @@ class RecordChecker:
         if type(title) is not str or not title or title.isspace():
             return _title_problem(title), None
         crawled_at = get("crawled_at")
+        if crawled_at is None:
+            return "missing crawled_at", None
+        key = None
         if type(crawled_at) is str:
             key = canonical_key(crawled_at) or self.time_keys.get(crawled_at)
-        else:
-            key = None
-        if key is None:
-            key = time_key(crawled_at)
             if key is None:
-                if crawled_at is None:
-                    return "missing crawled_at", None
-                return f"crawled_at is not an ISO-8601 time: {crawled_at!r:.40}", None
-            if len(self.time_keys) >= TIME_CACHE_SIZE:
-                self.time_keys.clear()
-            self.time_keys[crawled_at] = key
+                key = converted_key(crawled_at)
+                if key is not None:
+                    if len(self.time_keys) >= TIME_CACHE_SIZE:
+                        self.time_keys.clear()
+                    self.time_keys[crawled_at] = key
+        if key is None:
+            return f"crawled_at is not an ISO-8601 time: {crawled_at!r:.40}", None
         score = get("score")
         if score is not None and not self._score_ok(score):
             return f"score is not a number from 0 to 10: {score!r:.40}", None
