@@ -171,7 +171,12 @@ def api_problem(error: requests.RequestException) -> str:
 
 #: What a crawl's log says about how it ended (see maoyan.extensions, scrapy's engine).
 CLOSED = re.compile(r"Spider closed \((?P<reason>[^)]*)\)")
-VERDICT = re.compile(r"\] (?:INFO|ERROR): (?P<verdict>Board (?:complete|incomplete)[^\n]*)")
+VERDICT = re.compile(
+    r"\] (?:INFO|ERROR): (?P<verdict>Board (?:complete|incomplete|not written)[^\n]*)"
+)
+#: A crawl refused before it started (a wrong spider argument, a JOBDIR of another
+#: job): maoyan.commands.crawl writes the line to the job's log, and exits 2.
+REFUSED = re.compile(r"\] ERROR: scrapy crawl \S+: error: (?P<why>[^\n]*)")
 
 
 def job_outcome(log: str) -> tuple[bool, str]:
@@ -179,6 +184,8 @@ def job_outcome(log: str) -> tuple[bool, str]:
     closed = CLOSED.findall(log)
     verdicts = VERDICT.findall(log)
     reason = closed[-1] if closed else None
+    if reason is None and (refused := REFUSED.findall(log)):
+        return False, f"FAILED (usage): {refused[-1]}"
     if reason is None:
         return False, "the log has no end: the crawl was killed or is still running"
     verdict = verdicts[-1] if verdicts else "no verdict in the log"
@@ -212,8 +219,17 @@ def status(name: str, limit: int) -> int:
     return 0 if newest_ok else 1
 
 
-#: Passwords published in examples, this project's included: never good enough.
-EXAMPLE_PASSWORDS = {"change-me", "changeme", "password", "secret", "scrapyd"}
+#: Passwords published in examples, the README's own included: never good enough.
+EXAMPLE_PASSWORDS = {
+    "change-me",
+    "changeme",
+    "password",
+    "secret",
+    "scrapyd",
+    "a long secret of your own",
+}
+#: The project checkout: scrapyd started there would crawl with it, not with the egg.
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def serve(home: Path) -> int:
@@ -225,6 +241,11 @@ def serve(home: Path) -> int:
         problem = "set SCRAPYD_USERNAME and SCRAPYD_PASSWORD: scrapyd runs code you upload"
     elif password.lower() in EXAMPLE_PASSWORDS or len(password) < 12:
         problem = "SCRAPYD_PASSWORD is an example or too short: use 12 characters or more"
+    elif home.resolve() == CHECKOUT or (home / "scrapy.cfg").exists():
+        problem = (
+            f"{home} is a Scrapy project checkout: scrapyd run there crawls with the "
+            "checkout, not the deployed egg; give it a folder of its own (~/scrapyd)"
+        )
     elif not (home / "scrapyd.conf").is_file():
         problem = f"{home} holds no scrapyd.conf (copy the project's scrapyd.conf there)"
     if problem:
@@ -233,6 +254,17 @@ def serve(home: Path) -> int:
     scrapyd = shutil.which("scrapyd", path=str(Path(sys.executable).parent)) or "scrapyd"
     os.chdir(home)
     os.execv(scrapyd, [scrapyd])
+
+
+def positive(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -244,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
             "exit 1 when the newest failed.",
         )
         parser.add_argument("target", nargs="?", default="local", help="target in scrapy.cfg")
-        parser.add_argument("--jobs", type=int, default=10, help="how many finished jobs")
+        parser.add_argument(
+            "--jobs", type=positive, default=10, help="how many finished jobs (1 or more)"
+        )
         args = parser.parse_args(argv[1:])
         return status(args.target, args.jobs)
     if argv[:1] == ["serve"]:
@@ -254,7 +288,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         parser.add_argument("home", nargs="?", type=Path, default=Path.home() / "scrapyd")
         return serve(parser.parse_args(argv[1:]).home)
-    parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m deploy",
+        description="Deploy the project to scrapyd (TARGET), and fail loudly.",
+        epilog="Other commands: `python -m deploy status [TARGET] [--jobs N]` (how the "
+        "crawls scrapyd ran ended; exit 1 when the newest failed), `python -m deploy "
+        "serve [DIR]` (start scrapyd in DIR, only with credentials of your own). Each "
+        "takes --help.",
+    )
     parser.add_argument("target", nargs="?", default="local", help="deploy target in scrapy.cfg")
     parser.add_argument(
         "-v", "--version", help="version to deploy (default: milliseconds since the epoch)"

@@ -7,10 +7,14 @@ and, through :func:`crawl_succeeded`, into the exit status of ``scrapy crawl``.
 from __future__ import annotations
 
 import logging
+import signal
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
+
+from maoyan.feedstorage import FEED_FAILED, FEED_INCOMPLETE
+from maoyan.stopping import SIGNAL
 
 if TYPE_CHECKING:
     from typing import Self
@@ -36,19 +40,44 @@ def compact_ranges(numbers: set[int] | list[int]) -> str:
     return ", ".join(runs)
 
 
+def feed_failure(stats: dict[str, Any]) -> str | None:
+    """Why the feed was not written, or ``None``: this project's own storage says it in
+    words; any other storage that failed is counted by Scrapy's ``feedexport/failed_count``."""
+    if failure := stats.get(FEED_FAILED):
+        return str(failure)
+    failed = [key.rsplit("/", 1)[-1] for key, value in stats.items()
+              if key.startswith("feedexport/failed_count/") and value]  # fmt: skip
+    return f"Scrapy could not store it ({', '.join(failed)})" if failed else None
+
+
+def exit_status(stats: dict[str, Any]) -> int:
+    """0 only for a crawl that finished normally, collected the whole board and wrote its
+    feed; 128 + the signal's number after Ctrl-C (130) or SIGTERM (143); else 1."""
+    if signal_name := stats.get(SIGNAL):
+        return 128 + int(getattr(signal, signal_name, signal.SIGINT))
+    complete = stats.get("finish_reason") == "finished" and bool(stats.get("board/complete"))
+    return 0 if complete and not feed_failure(stats) else 1
+
+
 def crawl_succeeded(stats: dict[str, Any]) -> bool:
-    """True only for a crawl that finished normally and collected the whole board."""
-    return stats.get("finish_reason") == "finished" and bool(stats.get("board/complete"))
+    """True only for a crawl that finished normally, collected the whole board and wrote it."""
+    return exit_status(stats) == 0
 
 
 class BoardCompletenessCheck:
-    """Count the films the board should have against the films the feed got."""
+    """Count the films the board should have against the films the feed got.
+
+    The verdict is made when the spider closes, before the feed is stored (the feed
+    storage publishes only a complete crawl's feed in place), and said as the crawl's
+    last log line, once the feed's fate is known too."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.ranks: set[int] = set()
+        self.verdict: tuple[int, str] | None = None
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -63,7 +92,8 @@ class BoardCompletenessCheck:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
-        earlier = getattr(spider, "state", None) or {}
+        state = getattr(spider, "state", None)
+        earlier = state or {}
         self.ranks |= earlier.get("ranks", set())
         expected = int(getattr(spider, "expected_films", 0) or 0)
         missing = sorted(set(range(1, expected + 1)) - self.ranks)
@@ -73,8 +103,10 @@ class BoardCompletenessCheck:
         stats.set_value("board/films_scraped", len(self.ranks))
         stats.set_value("board/missing_ranks", compact_ranges(missing))
         stats.set_value("board/complete", complete)
+        if state is not None:  # a job whose crawl ended complete starts anew next time
+            state["complete"] = complete
         if complete:
-            logger.info("Board complete: all %d films collected.", expected)
+            self.verdict = (logging.INFO, f"Board complete: all {expected} films collected.")
             return
         why = {
             "finished": "the crawl finished",
@@ -82,13 +114,29 @@ class BoardCompletenessCheck:
             "refused": "the site refused this client",
             "unreachable": "the site could not be reached",
             "unreadable": "a page was no board page this crawler can read",
+            "feed_failed": "the feed could not be written",
+            "shutdown": f"the crawl was stopped by {stats.get_value(SIGNAL) or 'a shutdown'}",
         }.get(reason, f"the crawl stopped ({reason})")
-        logger.error(
-            "Board incomplete: %s with %d of %d films collected; missing ranks: %s; "
-            "%d page(s) failed. `scrapy crawl` exits with status 1.",
-            why,
-            len(self.ranks),
-            expected,
-            compact_ranges(missing) or "none known",
-            failed_pages,
+        self.verdict = (
+            logging.ERROR,
+            f"Board incomplete: {why} with {len(self.ranks)} of {expected} films collected; "
+            f"missing ranks: {compact_ranges(missing) or 'none known'}; "
+            f"{failed_pages} page(s) failed.",
         )
+
+    def engine_stopped(self) -> None:
+        if self.verdict is None:
+            return
+        stats = self.crawler.stats.get_stats()
+        level, line = self.verdict
+        if failure := feed_failure(stats):
+            level = logging.ERROR
+            if line.startswith("Board complete"):
+                line = f"Board not written: {line.removeprefix('Board complete: ')}"
+            line += f" The feed was not written ({failure})."
+        if aside := stats.get(FEED_INCOMPLETE):
+            line += f" The films collected are in {aside}."
+        status = exit_status(stats)
+        if status:
+            line += f" `scrapy crawl` exits with status {status}."
+        logger.log(level, line)

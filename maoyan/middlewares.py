@@ -36,6 +36,7 @@ from twisted.internet.defer import Deferred
 from maoyan.bans import TOO_FREQUENT, Ban, detect_ban
 from maoyan.sources import answer_kind
 from maoyan.sources.base import BOARD_PAGE
+from maoyan.stopping import CrawlStopped, stopping
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -151,6 +152,14 @@ class SnapshotCookiesMiddleware(CookiesMiddleware):
 
 class SiteUnreachable(IgnoreRequest):
     """The site cannot be reached at all (its name does not resolve, its port refuses)."""
+
+
+class PastTheBoard(IgnoreRequest):
+    """A board page after one the site answered 404: the board has ended."""
+
+
+#: The stats key naming the board page answered 404, after which no page is requested.
+BOARD_ENDED = "board/ended_at"
 
 
 #: The stats key that says the site was declared unreachable, and why.
@@ -375,15 +384,23 @@ class BanDetectionMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> None:
-        # The last word before the network: once the site is declared unreachable,
-        # the requests still queued in the downloader are not sent.
-        if reason := self.crawler.stats.get_value(UNREACHABLE_REASON):
+        # The last word before the network: once the site is declared unreachable or
+        # the crawl is stopping, the requests still queued are not sent.
+        stats = self.crawler.stats
+        if reason := stats.get_value(UNREACHABLE_REASON):
             raise SiteUnreachable(reason)
+        if why := stopping(self.crawler):
+            raise CrawlStopped(f"the crawl was stopping ({why})")
+        if (ended := stats.get_value(BOARD_ENDED)) and request.meta.get(BOARD_PAGE):
+            raise PastTheBoard(f"the board ended at {ended} (HTTP 404)")
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         kind = answer_kind(request.meta.get(BOARD_PAGE))
         if kind is None:
             return response
+        if response.status == 404:  # no such page: the board ends before it
+            self.crawler.stats.set_value(BOARD_ENDED, request.url)
+            return response  # the spider names it (HttpError)
         location = response.headers.get(b"Location")
         body = response.text if isinstance(response, TextResponse) else ""
         ban = detect_ban(
@@ -442,25 +459,36 @@ class BanDetectionMiddleware:
         and the crawl stops (finish reason ``unreadable``)."""
         stats = self.crawler.stats
         stats.inc_value("board/pages_unreadable")
-        saved = save_page(self.unreadable_dir, request.url, response.body, kind.suffix)
+        try:
+            saved: Path | str = save_page(
+                self.unreadable_dir, request.url, response.body, kind.suffix
+            )
+            kept = f"Saved it as {saved}"
+            look = f"open the saved page and run `python -m maoyan.extract {saved}` on it"
+        except OSError as error:
+            saved = "not saved"
+            kept = (
+                f"It could not be saved in {self.unreadable_dir} ({error.strerror or error}: "
+                "set MAOYAN_UNREADABLE_DIR to a writable folder)"
+            )
+            look = "save the page from a browser and run `python -m maoyan.extract` on it"
         if not self.closing:
             logger.error(
                 "Not a %s: %s answered %d with a page that holds no board this crawler "
                 "can read, and is not one of Maoyan's ban or verification pages (so this is no "
-                "ban). Saved it as %s. Stopping the crawl (finish reason 'unreadable'). What to "
-                "do: check that %s (%s) is Maoyan's site root; open the saved page "
-                "and run `python -m maoyan.extract %s` on it; if Maoyan changed its layout, "
-                "report it to this project's issue tracker with the saved page.",
+                "ban). %s. Stopping the crawl (finish reason 'unreadable'). What to "
+                "do: check that %s (%s) is Maoyan's site root; %s; if Maoyan changed its "
+                "layout, report it to this project's issue tracker with the page.",
                 kind.what,
                 request.url,
                 response.status,
-                saved,
+                kept,
                 kind.root_setting,
                 self.crawler.settings.get(kind.root_setting),
-                saved,
+                look,
             )
             self._close("unreadable")
-        raise UnreadablePage(f"not a board page this crawler can read (saved as {saved})")
+        raise UnreadablePage(f"not a board page this crawler can read ({saved})")
 
     def _refuse(self, request: Request, response: Response, kind: AnswerKind) -> None:
         """A 403 before any board page was served: the site refuses this client.

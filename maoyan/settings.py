@@ -132,8 +132,11 @@ ITEM_PIPELINES = {
     "maoyan.pipelines.ValidateEntryPipeline": 100,
     "maoyan.pipelines.DedupeEntryPipeline": 200,
 }
+# The close-time check judges the crawl before Scrapy's own extensions (order 0) close:
+# before SpiderState saves a job's state (which keeps whether the crawl ended complete)
+# and before the feed is stored (only a complete crawl replaces an -O feed).
 EXTENSIONS = {
-    "maoyan.extensions.BoardCompletenessCheck": 500,
+    "maoyan.extensions.BoardCompletenessCheck": -1,
 }
 # A local feed (-O/-o FILE, scrapyd's items_dir) is written under a temporary name and
 # moved into place when the crawl closes: a banned, unreachable or killed crawl never

@@ -44,9 +44,15 @@ class CrawlResult:
         return [line for line in self.log.splitlines() if f"] {level}: " in line]
 
 
+#: The contact a crawl's User-Agent names (without one, each crawl warns).
+TEST_CONTACT = "mailto:tests@example.invalid"
+
+
 def clean_env() -> dict[str, str]:
-    """The caller's environment without MAOYAN_* variables that would change a test."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("MAOYAN_")}
+    """The caller's environment without MAOYAN_* variables that would change a test, with
+    a contact for the User-Agent as an operator sets it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAOYAN_")}
+    return {**env, "MAOYAN_CONTACT": TEST_CONTACT}
 
 
 @pytest.fixture
@@ -66,7 +72,9 @@ def standin() -> Iterator[Callable[..., StandinSite]]:
 
 @pytest.fixture
 def crawl(tmp_path: Path) -> Callable[..., CrawlResult]:
-    """Run ``scrapy crawl board -O FILE`` in a subprocess from the repository root."""
+    """Run ``scrapy crawl board -O FILE`` in a subprocess from the repository root; the
+    result's items are the films it published (in ``out.incomplete.jsonl`` when the crawl
+    was incomplete, else in ``out.jsonl``)."""
 
     def run(
         site_url: str,
@@ -87,9 +95,13 @@ def crawl(tmp_path: Path) -> Callable[..., CrawlResult]:
             text=True,
             timeout=120,
         )
+        # This crawl's films: an incomplete crawl publishes them beside the feed.
+        published = out.with_name("out.incomplete.jsonl")
+        if not published.exists():
+            published = out
         items = []
-        if out.exists():
-            with out.open(encoding="utf-8") as feed:
+        if published.exists():
+            with published.open(encoding="utf-8") as feed:
                 items = [json.loads(line) for line in feed if line.strip()]
         return CrawlResult(proc.returncode, items, proc.stderr + proc.stdout)
 

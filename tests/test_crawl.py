@@ -142,15 +142,18 @@ def test_broken_entries_are_dropped_and_counted(standin, crawl) -> None:
     assert f"(rank 5) on {site.url}/board/4?offset=0: no movie_id, no title" in warnings[0]
 
 
-def test_missing_page_does_not_stop_the_walk(standin, crawl) -> None:
+def test_a_missing_page_ends_the_walk(standin, crawl) -> None:
     site = standin(missing_offsets=frozenset({20}))
     result = crawl(site.url)
     assert result.returncode == 1
-    assert [i["rank"] for i in result.items] == [*range(1, 21), *range(31, 101)]
-    assert any(
-        "offset=20 failed (the site answered HTTP 404)" in line
-        for line in result.log_lines("ERROR")
-    )
+    assert [i["rank"] for i in result.items] == list(range(1, 21))
+    [error] = [line for line in result.log_lines("ERROR") if "offset=20 failed" in line]
+    assert "the site answered HTTP 404 Not Found" in error
+    assert "the board's later pages are not requested" in error
+    assert "'board/pages_failed': 1" in result.log
+    assert "missing ranks: 21-100; 1 page(s) failed" in result.log
+    # No page past the missing one is asked for.
+    assert [path for path, _ in site.board_requests()][-1] == "/board/4?offset=20"
 
 
 def test_board_without_pager_is_one_page(standin, crawl) -> None:

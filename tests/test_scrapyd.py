@@ -7,6 +7,7 @@ checkout; it is stopped by pid at the end.
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import socket
 import subprocess
@@ -24,7 +25,8 @@ from standin.films import BOARDS
 from tests.conftest import REPO, clean_env
 from tests.test_crawl import expected_entries, without_time
 
-USER, PASSWORD = "crawler", "s3cret-for-tests"
+#: A password of the run's own: one shown in code would be an example (deploy serve refuses).
+USER, PASSWORD = "crawler", secrets.token_urlsafe(16)
 BIN = Path(sys.executable).parent
 
 

@@ -1,24 +1,44 @@
-"""``scrapy crawl`` that exits 1 when the board was not fully collected.
+"""``scrapy crawl`` with an exit status that tells the truth, and signals that stop at once.
 
 Stock Scrapy exits 0 even after a ban closed the spider, so cron jobs and CI would
 never notice. This command runs the crawl as usual, then turns the close-time
-verdict of :class:`maoyan.extensions.BoardCompletenessCheck` into the exit status;
-a wrong spider argument exits 2 with one line before anything starts.
+verdict of :class:`maoyan.extensions.BoardCompletenessCheck` into the exit status:
+0 only for a whole board written, 1 for a crawl that failed, 2 for a usage error
+(said in one line before anything starts, in the log file too when there is one, as
+under scrapyd), 130 after Ctrl-C and 143 after SIGTERM.
+
+On Ctrl-C Scrapy waits for every request already in the downloader, one waiting out
+a ban's back-off of minutes included, and then sends it. Here the first signal stops
+the crawl at once (:func:`maoyan.stopping.stop_crawl`: nothing more is sent, the
+feed is handled as for any incomplete crawl, a JOBDIR can resume it); a second one
+ends the process there and then.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import sys
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 
-from maoyan.extensions import crawl_succeeded
-from maoyan.spiders.board import ArgumentError, BoardSpider, check_arguments
+from maoyan.extensions import exit_status
+from maoyan.jobdir import Job, JobMismatchError, prepare_job
+from maoyan.spiders.board import TOP100_PAGES, ArgumentError, BoardSpider, check_arguments
+from maoyan.stopping import SIGNAL, stop_crawl
 
 if TYPE_CHECKING:
     import argparse
+    from types import FrameType
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawlCommand):
@@ -28,17 +48,70 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl board`")
-        assert self.crawler_process
+        assert self.crawler_process and self.settings is not None
         if args[0] == BoardSpider.name:
             try:
-                check_arguments(**opts.spargs)
-            except ArgumentError as error:
-                # One line, before anything starts: not an asyncio traceback.
-                print(f"scrapy crawl {args[0]}: error: {error}", file=sys.stderr)
+                source, board, _pages = check_arguments(
+                    top100_pages=self.settings.getint("MAOYAN_TOP100_PAGES", TOP100_PAGES),
+                    **opts.spargs,
+                )
+                jobdir = self.settings.get("JOBDIR")
+                if jobdir and (anew := prepare_job(Path(jobdir), Job(source, board.name))):
+                    logger.info(anew)
+            except (ArgumentError, JobMismatchError) as error:
+                self.refuse(f"scrapy crawl {args[0]}: error: {error}")
                 self.exitcode = 2
                 return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or not crawl_succeeded(crawler.stats.get_stats()):
-            self.exitcode = 1
+        self.watch_signals(crawler)
+        self.crawler_process.start(install_signal_handlers=False)
+        stats = crawler.stats.get_stats()
+        self.exitcode = 1 if self.crawler_process.bootstrap_failed else exit_status(stats)
+
+    def refuse(self, line: str) -> None:
+        """One line, before anything starts: not an asyncio traceback. It goes to the log
+        file as well when there is one (scrapyd's job log), where ``deploy status`` reads it."""
+        print(line, file=sys.stderr)
+        if self.settings is not None and self.settings.get("LOG_FILE"):
+            logger.error(line)
+
+    def watch_signals(self, crawler: Crawler) -> None:
+        """Install, once the reactor runs, handlers that stop the crawl at the first
+        SIGINT/SIGTERM and end the process at the second."""
+        from twisted.internet import reactor
+
+        def first(signum: int, _frame: FrameType | None) -> None:
+            install_shutdown_handlers(second)
+            reactor.callFromThread(self.stop, crawler, signum)
+
+        def second(signum: int, _frame: FrameType | None) -> None:
+            install_shutdown_handlers(signal.SIG_IGN)
+            reactor.callFromThread(self.kill, signum)
+
+        reactor.addSystemEventTrigger("after", "startup", install_shutdown_handlers, first)
+
+    def stop(self, crawler: Crawler, signum: int) -> None:
+        name = signal_names.get(signum, str(signum))
+        crawler.stats.set_value(SIGNAL, name)
+        logger.info(
+            "Received %s: stopping the crawl now, nothing more is fetched (send %s again to "
+            "end at once).",
+            name,
+            "Ctrl-C" if signum == signal.SIGINT else name,
+        )
+        if not stop_crawl(crawler, "shutdown", f"{name} was received"):
+            return
+        if crawler.engine is None or crawler.engine.spider is None:  # not started yet
+            self.crawler_process.stop()
+
+    @staticmethod
+    def kill(signum: int, *_: Any) -> None:
+        name = signal_names.get(signum, str(signum))
+        logger.error(
+            "Received %s twice: ending at once. The feed was not published (an existing one "
+            "is left as it was; the next crawl removes the unfinished file).",
+            name,
+        )
+        logging.shutdown()
+        os._exit(128 + signum)

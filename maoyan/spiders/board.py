@@ -9,6 +9,7 @@ in settings; bans are caught by :mod:`maoyan.middlewares`.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,17 +21,20 @@ from twisted.python.failure import Failure
 
 from maoyan.boards import Board, find_board, offered
 from maoyan.items import FEED_FIELDS, BoardEntry
+from maoyan.jobdir import Job
 from maoyan.middlewares import (
     BOARD_PAGE,
     HOST_GONE,
     TIMED_OUT_WHY,
     UNREACHABLE_REASON,
     BannedPage,
+    PastTheBoard,
     SiteUnreachable,
     declare_unreachable,
 )
 from maoyan.sources import SOURCES
 from maoyan.sources.desktop import PAGE_SIZE
+from maoyan.stopping import CrawlStopped
 
 if TYPE_CHECKING:
     from typing import Self
@@ -47,18 +51,26 @@ UNREACHABLE = (DownloadTimeoutError, ConnectError)
 
 #: The spider's arguments; ``_job`` is the job id scrapyd passes to every crawl.
 ARGUMENTS = ("source", "board", "pages", "_job")
+#: What an argument left out means.
+DEFAULTS = {"source": "desktop", "board": "top100", "pages": "the whole board"}
+#: Pages of the desktop TOP100 (the MAOYAN_TOP100_PAGES setting; benchmarks raise it
+#: for a larger stand-in).
+TOP100_PAGES = 10
 
 
 class ArgumentError(ValueError):
     """A spider argument that cannot be right: said in one line before any request."""
 
 
-def check_arguments(**arguments: object) -> tuple[str, Board, int | None]:
+def check_arguments(
+    *, top100_pages: int = TOP100_PAGES, **arguments: object
+) -> tuple[str, Board, int | None]:
     """``(source, board, pages)`` from the ``-a`` arguments (``pages`` only for the desktop
     TOP100, the one board walked page by page), or an :class:`ArgumentError`
     that says what is wrong: an unknown name (a typo would otherwise crawl TOP100 without
-    a word), a source or board that does not exist, a board the source does not show
-    (with the boards it does), a number of pages that is not positive."""
+    a word), an empty value (an unset variable in a cron line), a source or board that
+    does not exist, a board the source does not show (with the boards it does), a number
+    of pages that is not positive or beyond the board (``top100_pages``)."""
     unknown = sorted(set(arguments) - set(ARGUMENTS))
     if unknown:
         raise ArgumentError(
@@ -66,6 +78,13 @@ def check_arguments(**arguments: object) -> tuple[str, Board, int | None]:
             "(desktop or mobile), board (top100, most-expected, ...) and pages "
             "(desktop TOP100 only)"
         )
+    for name in ("source", "board", "pages"):
+        value = arguments.get(name)
+        if value is not None and not str(value).strip():
+            raise ArgumentError(
+                f"{name}= is empty (an unset variable?): give a value, or leave -a {name} "
+                f"out for the default ({DEFAULTS[name]})"
+            )
     source = str(arguments.get("source") or "desktop").strip().lower()
     if source not in SOURCES:
         raise ArgumentError(f"source={source}: no such source; use desktop or mobile")
@@ -87,7 +106,14 @@ def check_arguments(**arguments: object) -> tuple[str, Board, int | None]:
     except ValueError:
         page_count = 0
     if page_count < 1:
-        raise ArgumentError(f"pages={pages}: give a whole number of pages, 1 or more (10 is all)")
+        raise ArgumentError(
+            f"pages={pages}: give a whole number of pages, 1 or more ({top100_pages} is all)"
+        )
+    if page_count > top100_pages:
+        raise ArgumentError(
+            f"pages={pages}: TOP100 has {top100_pages} pages ({top100_pages * PAGE_SIZE} "
+            f"films, {PAGE_SIZE} a page); give 1 to {top100_pages}"
+        )
     return source, board, page_count
 
 
@@ -154,7 +180,10 @@ class BoardSpider(scrapy.Spider):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.source_name, self.board, self.pages = check_arguments(
-            source=source, board=board, pages=pages
+            source=source,
+            board=board,
+            pages=pages,
+            top100_pages=int(kwargs.pop("top100_pages", TOP100_PAGES)),
         )
         #: How many films the board should have (more if its answers show more ranks).
         self.expected_films = self.pages * PAGE_SIZE if self.pages else (self.board.size or 0)
@@ -164,14 +193,22 @@ class BoardSpider(scrapy.Spider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
+        kwargs.setdefault("top100_pages", settings.getint("MAOYAN_TOP100_PAGES", TOP100_PAGES))
+        spider = super().from_crawler(crawler, *args, **kwargs)
         spider.cookies = parse_cookie_header(settings.get("MAOYAN_COOKIE"))
         spider.unreachable_limit = settings.getint(
             "MAOYAN_UNREACHABLE_PAGES", cls.unreachable_limit
         )
         spider.stale_after_days = settings.getint("MAOYAN_STALE_BOARD_DAYS", cls.stale_after_days)
         spider.source = SOURCES[spider.source_name](spider, spider.board, settings)
+        if not settings.get("MAOYAN_CONTACT") and "MAOYAN_CONTACT" in settings.get("USER_AGENT"):
+            spider.logger.warning(
+                "No contact in the User-Agent (%s): set MAOYAN_CONTACT to an e-mail address "
+                "or URL, so that Maoyan can reach whoever runs this crawler instead of "
+                "banning it.",
+                settings.get("USER_AGENT"),
+            )
         return spider
 
     def page_request(
@@ -201,6 +238,10 @@ class BoardSpider(scrapy.Spider):
         return state.setdefault("unfinished", {})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        state = getattr(self, "state", None)
+        if state is not None:  # a job (JOBDIR): which crawl it is (maoyan.jobdir)
+            state["job"] = asdict(Job(self.source_name, self.board.name))
+            state["runs"] = state.get("runs", 0) + 1  # more than one: a job resumed
         for url, referer in list(self.unfinished.items()):
             self.logger.info("Resuming: fetching %s again (not parsed in an earlier run)", url)
             request = self.source.request_again(url, referer)
@@ -257,6 +298,12 @@ class BoardSpider(scrapy.Spider):
             )
         if failure.check(BannedPage):
             return  # the ban middleware has said what happened and is closing the crawl
+        if failure.check(CrawlStopped):
+            self.logger.info("Board page %s not fetched: %s.", request.url, failure.value)
+            return
+        if failure.check(PastTheBoard):
+            self.logger.info("Board page %s not requested: %s.", request.url, failure.value)
+            return
         self.crawler.stats.inc_value("board/pages_failed")
         if failure.check(SiteUnreachable):
             # Said once, in one line, by declare_unreachable; each page only named.
@@ -277,7 +324,16 @@ class BoardSpider(scrapy.Spider):
             )
             return
         if failure.check(HttpError):
-            reason = f"the site answered HTTP {failure.value.response.status}"
+            status = failure.value.response.status
+            reason = f"the site answered HTTP {status}"
+            if status == 404:  # no such page: the ban middleware has ended the walk
+                self.logger.error(
+                    "Board page %s failed (the site answered HTTP 404 Not Found: the board "
+                    "has no such page); its films are missing from this crawl, and the "
+                    "board's later pages are not requested.",
+                    request.url,
+                )
+                return
         else:
             reason = failure.getErrorMessage()
         if failure.check(*HOST_GONE):
