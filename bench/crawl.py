@@ -112,6 +112,8 @@ def project_crawl(url: str, pages: int) -> tuple[float, list[tuple[int, str]], f
             "board",
             "-a",
             f"pages={pages}",
+            "-s",
+            f"MAOYAN_TOP100_PAGES={pages}",
             "-O",
             str(feed),
             "-s",

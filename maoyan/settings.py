@@ -22,6 +22,9 @@ MAOYAN_BASE_URL = os.environ.get("MAOYAN_BASE_URL", "https://www.maoyan.com")
 # demo point both at the local stand-in.
 MAOYAN_MOBILE_BASE_URL = os.environ.get("MAOYAN_MOBILE_BASE_URL", "https://m.maoyan.com")
 MAOYAN_MOBILE_API_URL = os.environ.get("MAOYAN_MOBILE_API_URL", "https://i.maoyan.com")
+# Pages of the desktop TOP100 (ten films each): `-a pages=N` beyond them is a usage
+# error. The crawl benchmark raises it for its larger stand-in.
+MAOYAN_TOP100_PAGES = 10
 # Films asked for in one JSON request of the mobile source (the site may answer fewer;
 # the next request asks for the rest): 100 took the whole TOP100 in one request (2023).
 MAOYAN_MOBILE_BATCH = 100

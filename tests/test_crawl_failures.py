@@ -131,6 +131,14 @@ MOBILE_BOARDS = (
             "for top100; here use -a board=top100); it offers top100 (39,",
         ),
         ("source=mobile pages=2", "pages=2: pages applies to the desktop TOP100 only"),
+        # Never past the board: it would walk 404 pages for hours.
+        ("pages=11", "pages=11: TOP100 has 10 pages (100 films, 10 a page); give 1 to 10"),
+        ("pages=10000", "pages=10000: TOP100 has 10 pages (100 films, 10 a page); give 1"),
+        # An unset variable in a cron line is no default.
+        ("board=", "board= is empty (an unset variable?): give a value, or leave -a board out "),
+        ("source=", "source= is empty (an unset variable?): give a value, or leave -a source "),
+        ("pages=", "pages= is empty (an unset variable?): give a value, or leave -a pages out"),
+        ("board=%20", "board= is empty (an unset variable?)"),
     ],
 )
 def test_wrong_spider_arguments_are_one_line_usage_errors(standin, arguments, message) -> None:
@@ -143,7 +151,7 @@ def test_wrong_spider_arguments_are_one_line_usage_errors(standin, arguments, me
         f"MAOYAN_MOBILE_API_URL={site.url}",
     ]
     for argument in arguments.split():
-        command += ["-a", argument]
+        command += ["-a", argument.replace("%20", " ")]
     proc = subprocess.run(
         command, cwd=REPO, env=clean_env(), capture_output=True, text=True, timeout=60
     )

@@ -278,7 +278,7 @@ def test_the_shipped_configuration_needs_credentials_of_your_own(tmp_path) -> No
     )  # fmt: skip
     assert bare.returncode != 0
     assert "illegal character ':'" in bare.stdout + bare.stderr
-    for password in ("", "change-me", "short"):
+    for password in ("", "change-me", "short", "a long secret of your own"):
         env = {**without_credentials(), "SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": password}
         served = subprocess.run(
             [sys.executable, "-m", "deploy", "serve", str(tmp_path)],
@@ -286,3 +286,47 @@ def test_the_shipped_configuration_needs_credentials_of_your_own(tmp_path) -> No
         )  # fmt: skip
         assert served.returncode == 1
         assert served.stderr.startswith("deploy serve: not starting scrapyd: ")
+
+
+def test_a_job_with_a_wrong_argument_says_so_in_its_log(scrapyd, deployed, standin) -> None:
+    site = standin()
+    job = scrapyd.run_job(site.url, ("board", ""))  # an unset variable in a cron line
+    log = scrapyd.log(job)
+    [line] = [line for line in log.splitlines() if "] ERROR: " in line]
+    assert line.endswith(
+        "scrapy crawl board: error: board= is empty (an unset variable?): give a value, or "
+        "leave -a board out for the default (top100)"
+    )
+    assert site.log.snapshot() == []  # nothing was requested
+    proc = deploy_status(scrapyd)
+    assert proc.returncode == 1  # the newest job failed
+    [status] = [line for line in proc.stdout.splitlines() if line.startswith(job["id"])]
+    assert status.endswith("FAILED (usage): board= is empty (an unset variable?): give a value, "
+                           "or leave -a board out for the default (top100)")  # fmt: skip
+
+
+def test_deploy_serve_refuses_the_checkout_and_status_a_wrong_count() -> None:
+    env = {**without_credentials(), "SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": PASSWORD}
+    served = subprocess.run(
+        [sys.executable, "-m", "deploy", "serve", str(REPO)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert served.returncode == 1
+    assert served.stderr.startswith(
+        f"deploy serve: not starting scrapyd: {REPO} is a Scrapy project checkout: scrapyd "
+        "run there crawls with the checkout, not the deployed egg"
+    )
+    helped = subprocess.run(
+        [sys.executable, "-m", "deploy", "--help"], cwd=REPO, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert helped.returncode == 0
+    text = " ".join(helped.stdout.split())
+    assert "python -m deploy status [TARGET] [--jobs N]" in text
+    assert "python -m deploy serve [DIR]" in text
+    wrong = subprocess.run(
+        [sys.executable, "-m", "deploy", "status", "--jobs", "-1"], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    assert "argument --jobs: '-1' is not a whole number of 1 or more" in wrong.stderr
