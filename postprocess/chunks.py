@@ -68,15 +68,16 @@ def spool_directory() -> Iterator[Path]:
 def readable_path(feed: str, spool_dir: Path, file_index: int) -> tuple[Path, Damage | None]:
     """A plain file holding the feed's lines (the feed itself, or a spooled copy), and
     the damage that cut a ``.gz`` feed short, if any: the lines before it are kept."""
-    if feed != "-" and not feed.endswith(".gz"):
+    stream = feed == "-" or not Path(feed).is_file()  # stdin, a named pipe, /dev/stdin
+    if not stream and not feed.endswith(".gz"):
         return Path(feed), None
     spooled = spool_dir / f"feed-{file_index}.jsonl"
-    with spooled.open("wb") as out:
-        if feed == "-":
-            shutil.copyfileobj(sys.stdin.buffer, out, 1024 * 1024)
-            return spooled, None
-        with open(feed, "rb") as source:
+    with spooled.open("wb") as out, contextlib.ExitStack() as closing:
+        source = sys.stdin.buffer if feed == "-" else closing.enter_context(open(feed, "rb"))
+        if feed.endswith(".gz"):
             return spooled, spool_gzip(source, out)
+        shutil.copyfileobj(source, out, 1024 * 1024)
+        return spooled, None
 
 
 def spool_gzip(source: IO[bytes], out: IO[bytes]) -> Damage | None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import stat
 import sys
 from pathlib import Path
 
 from postprocess.output import FORMATS
-from postprocess.run import PROG, run
+from postprocess.run import PROG, NoUsableLines, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--rejects",
         type=Path,
         metavar="REJECTS.jsonl",
-        help="where rejected lines go (default: OUT with .rejects.jsonl)",
+        help="where rejected lines go, written only when a line is rejected (default: "
+        "t.rejects.jsonl for -o t.jsonl, films.csv.rejects.jsonl for -o films.csv)",
     )
     parser.add_argument(
         "--summary", type=Path, metavar="SUMMARY.json", help="also write the run's summary as JSON"
@@ -78,7 +80,7 @@ def expand_feeds(given: list[str]) -> tuple[list[str], list[str]]:
     unmatched: list[str] = []
     for name in given:
         path = Path(name)
-        if name == "-" or path.is_file():
+        if name == "-" or path.is_file() or is_stream(path):
             feeds.append(name)
         elif path.is_dir():
             raise UsageError(f"{name} is a folder, not a feed file (give its files: {name}/*)")
@@ -94,6 +96,24 @@ def expand_feeds(given: list[str]) -> tuple[list[str], list[str]]:
     if feeds.count("-") > 1:
         raise UsageError("standard input (-) can be read only once")
     return feeds, unmatched
+
+
+def is_stream(path: Path) -> bool:
+    """A named pipe or a character device (``/dev/stdin``, ``<(zcat feed.gz)``): read
+    once, as ``-`` is."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
+def default_rejects(out: Path) -> Path:
+    """``t.jsonl`` -> ``t.rejects.jsonl``; ``films.csv`` -> ``films.csv.rejects.jsonl``:
+    outputs of one stem in several formats never share a rejects file."""
+    if out.suffix.lower() == ".jsonl":
+        return out.with_suffix(".rejects.jsonl")
+    return out.with_name(f"{out.name}.rejects.jsonl")
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -145,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers < 1 or (args.chunk_bytes is not None and args.chunk_bytes < 1):
             raise UsageError("--workers must be at least 1")
         feeds, unmatched = expand_feeds(args.feeds)
-        rejects = args.rejects or out.with_suffix(".rejects.jsonl")
+        rejects = args.rejects or default_rejects(out)
         outputs = {"-o": out, "--rejects": rejects}
         if args.summary:
             outputs["--summary"] = args.summary
@@ -166,6 +186,10 @@ def main(argv: list[str] | None = None) -> int:
             history_path=args.history,
             chunk_bytes=args.chunk_bytes,
         )
+    except NoUsableLines as error:
+        print(f"{PROG}: failed: {error}; {out} and its companions were left as they were",
+              file=sys.stderr)  # fmt: skip
+        return 1
     except KeyboardInterrupt:
         print(
             f"{PROG}: interrupted; {out} and its companions were left as they were", file=sys.stderr

@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -53,6 +54,42 @@ def remove_leftovers(target: Path) -> list[Path]:
     return removed
 
 
+def real(target: Path) -> Path:
+    """The file a path names, through symlinks (an output that is a link is written
+    through it, not replaced by a regular file)."""
+    return Path(os.path.realpath(target))
+
+
+@contextlib.contextmanager
+def output_lock(targets: list[Path]) -> Iterator[None]:
+    """Hold the folders of a run's outputs for the run, one run at a time: two runs
+    publishing the same outputs at once would leave a mix of both. A second run waits,
+    and says so. The lock is the folder's own (``flock`` on it), so no lock file is left
+    behind, and it is let go when the process ends, however it ends."""
+    import fcntl
+
+    folders = sorted({real(target).parent for target in targets})
+    handles = []
+    try:
+        for folder in folders:
+            handle = os.open(folder, os.O_RDONLY)
+            handles.append(handle)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(
+                    f"python -m postprocess: waiting: another post-process run is writing "
+                    f"outputs in {folder}; this run goes on when it has finished",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        for handle in handles:
+            os.close(handle)
+
+
 def new_file_mode() -> int:
     """The mode ``open()`` gives a new file under the current umask (0644 under 022)."""
     umask = os.umask(0)
@@ -71,17 +108,28 @@ class Staging:
     def __init__(self, targets: list[Path]) -> None:
         self.targets = targets
         self.temps: dict[Path, Path] = {}
-        self.leftovers = [path for target in targets for path in remove_leftovers(target)]
+        #: Targets that are removed when the set is published (an output not written).
+        self.removed: list[Path] = []
+        self.leftovers = [path for target in targets for path in remove_leftovers(real(target))]
 
     def path(self, target: Path) -> Path:
-        """The temporary path that will become ``target``."""
+        """The temporary path that will become ``target`` (a symlinked target: the link's
+        file, as editors and ``cp`` write it)."""
         if target not in self.temps:
+            file = real(target)
             handle, name = tempfile.mkstemp(
-                prefix=f".{target.name}.{os.getpid()}.", suffix=".partial", dir=target.parent
+                prefix=f".{file.name}.{os.getpid()}.", suffix=".partial", dir=file.parent
             )
             os.close(handle)
             self.temps[target] = Path(name)
         return self.temps[target]
+
+    def remove(self, target: Path) -> None:
+        """Publish the set without ``target``: what this run did not write, an earlier
+        run's file of the same name must not pass for."""
+        if temp := self.temps.pop(target, None):
+            temp.unlink(missing_ok=True)
+        self.removed.append(target)
 
     @contextlib.contextmanager
     def writer(self, target: Path) -> Iterator[IO[bytes]]:
@@ -92,14 +140,16 @@ class Staging:
         default_mode = new_file_mode()
         for target, temp in self.temps.items():
             try:
-                mode = stat.S_IMODE(target.stat().st_mode)
+                mode = stat.S_IMODE(real(target).stat().st_mode)
             except FileNotFoundError:
                 mode = default_mode
             os.chmod(temp, mode)
             with temp.open("rb") as done:
                 os.fsync(done.fileno())
         for target, temp in self.temps.items():
-            os.replace(temp, target)
+            os.replace(temp, real(target))
+        for target in self.removed:
+            real(target).unlink(missing_ok=True)
         self.temps.clear()
 
     def discard(self) -> None:

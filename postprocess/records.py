@@ -7,7 +7,7 @@ only on the lines that survive deduplication (see :mod:`postprocess.worker`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from postprocess.normalise import (
@@ -117,6 +117,9 @@ def source_of(obj: dict[str, Any]) -> str | None:
     return source if type(source) is str and source else None
 
 
+#: How far ahead of the run's clock a crawl time may be (clocks and zones differ a little).
+FUTURE_SLACK = timedelta(days=1)
+
 #: How many converted times a checker remembers before it starts afresh: a feed with a
 #: time of its own on every line must not grow the cache with its length.
 TIME_CACHE_SIZE = 4096
@@ -130,11 +133,16 @@ class RecordChecker:
     once and remembered.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime | None = None) -> None:
         #: Times in other forms than the feed's, converted once each (bounded: see
         #: :data:`TIME_CACHE_SIZE`).
         self.time_keys: dict[str, str] = {}
         self.good_scores: dict[str, bool] = {}
+        #: A line crawled later than this (a day ahead of the clock) would win every
+        #: deduplication for ever: a clock gone wrong, or an edited feed.
+        now = now or datetime.now(UTC)
+        self.clock = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.latest = (now + FUTURE_SLACK).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def __call__(self, obj: Any) -> tuple[str | None, str | None]:
         """``(reason, time key)``: the reason is ``None`` for a usable line."""
@@ -165,6 +173,11 @@ class RecordChecker:
                     self.time_keys[crawled_at] = key
         if key is None:
             return f"crawled_at is not an ISO-8601 time: {crawled_at!r:.40}", None
+        if key > self.latest:
+            return (
+                f"crawled_at is in the future: {crawled_at!r:.40} is more than a day ahead "
+                f"of this run's clock ({self.clock})"
+            ), None
         score = get("score")
         if score is not None and not self._score_ok(score):
             return f"score is not a number from 0 to 10: {score!r:.40}", None

@@ -254,6 +254,10 @@ def history_columns(
     crawl's Beijing day. Of the candidates of one board, day and film the later line
     wins (crawl time, then place in the input). The film's title, release and link
     (which do not change from day to day) come from its row of the films table."""
+    if not parts:  # feeds without a line: an empty history, as the table is empty
+        none = np.empty(0, dtype=np.int64)
+        parts = [{"board_id": none, "movie_id": none, "rank": none, "values": none,
+                  "when": [], "day": [], "crawl_day": [], "value_table": []}]  # fmt: skip
     board = np.concatenate([part["board_id"] for part in parts])
     movie = np.concatenate([part["movie_id"] for part in parts])
     rank = np.concatenate([part["rank"] for part in parts])

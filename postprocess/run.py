@@ -33,7 +33,7 @@ from postprocess.chunks import (
     spool_directory,
 )
 from postprocess.history import Crawls, merge_crawls
-from postprocess.output import Staging, is_jsonl
+from postprocess.output import Staging, is_jsonl, output_lock
 from postprocess.records import Oddities
 from postprocess.reduce import (
     HISTORY_ORDER,
@@ -68,9 +68,10 @@ class Summary:
     seconds: float = 0.0
     workers: int = 1
     output: str = ""
-    rejects: str = ""
+    #: The rejects file; ``None`` when no line was rejected (no file is written then).
+    rejects: str | None = None
     #: The history table (one row per board, day and film), when the run writes it.
-    history: str = ""
+    history: str | None = None
     history_written: int = 0
     history_duplicates: int = 0
     history_days: int = 0
@@ -173,10 +174,16 @@ def run(
     one range per worker and file), for tests and tuning.
     """
     started = time.perf_counter()
-    summary = Summary(files=len(feeds), workers=workers, output=str(out), rejects=str(rejects))
+    summary = Summary(files=len(feeds), workers=workers, output=str(out))
     show = sys.stderr.isatty() if progress is None else progress
     targets = [out, rejects, *(path for path in (summary_path, history_path) if path)]
-    with Staging(targets) as staging, spool_directory() as spool:
+    kept_by_file = [0] * len(feeds)
+    lines_by_file = [0] * len(feeds)
+    with (
+        output_lock(targets),
+        Staging(targets) as staging,
+        spool_directory() as spool,
+    ):
         if staging.leftovers:
             print(
                 f"{PROG}: removed {len(staging.leftovers)} unfinished file(s) left by a run "
@@ -193,6 +200,7 @@ def run(
                     )
                     summary.lines += 1
                     summary.rejected += 1
+                    lines_by_file[index] += 1
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
                 size = chunk_bytes or chunk_size(path.stat().st_size, workers)
                 chunks += plan_chunks(source_name(feed), path, index, size)
@@ -215,7 +223,10 @@ def run(
                 summary,
                 rejects_out,
                 show,
+                (lines_by_file, kept_by_file),
             )
+        if summary.lines and not any(kept_by_file):
+            raise NoUsableLines(not_feeds(feeds, lines_by_file, summary.lines))
         summary.written = sum(part.written for part in parts)
         summary.duplicates = sum(part.lines for part in parts) - summary.written
         if summary.lines != summary.rejected + summary.duplicates + summary.written:
@@ -242,11 +253,61 @@ def run(
                 raise RuntimeError(f"history accounting does not add up: {summary}")
             history.write(staging.path(history_path), history_path)
         summary.seconds = round(time.perf_counter() - started, 3)
+        if summary.rejected:
+            summary.rejects = str(rejects)
+        else:  # no rejects file; one an earlier run of these outputs left goes
+            staging.remove(rejects)
         if summary_path:
             with staging.writer(summary_path) as stream:
                 stream.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
         staging.publish()
     return summary
+
+
+class NoUsableLines(Exception):  # noqa: N818 - a verdict, not a malfunction
+    """The feeds hold lines, and not one of them is a feed line: not a JSON Lines feed."""
+
+
+def not_feeds(feeds: list[str], lines_by_file: list[int], lines: int) -> str:
+    """Which of the files are no feeds, and what they look like where that is easy to tell."""
+    named = [
+        f"{source_name(feed)} ({looks_like(feed)})"
+        for feed, count in zip(feeds, lines_by_file, strict=True)
+        if count
+    ]
+    return (
+        f"not one of the {lines:,} line(s) read is a feed line: {'; '.join(named)} "
+        f"{'is' if len(named) == 1 else 'are'} not a JSON Lines feed of `scrapy crawl board` "
+        "(give the .jsonl files the crawl wrote)"
+    )
+
+
+def looks_like(feed: str) -> str:
+    """What a file that is no feed seems to be, from its first bytes."""
+    if feed == "-" or not Path(feed).is_file():
+        return "a stream of no JSON lines"
+    with open(feed, "rb") as file:
+        head = file.read(4096)
+    if head.startswith(b"PAR1"):
+        return "a Parquet file: a table, not a feed"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip data: name it .gz"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[1:200:2].count(0) > 50:
+        return "UTF-16 text: save it as UTF-8"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(head) - 4:  # not just a character cut at the 4 KB mark
+            try:
+                head.decode("gb18030")
+            except UnicodeDecodeError:
+                return "binary data, or text in no encoding it can read"
+            return "GB18030/GBK text, not UTF-8: convert it (iconv -f GB18030 -t UTF-8)"
+        text = head[: error.start].decode("utf-8")
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    if "," in first and not first.lstrip().startswith(("{", "[")):
+        return "a CSV table: a table, not a feed"
+    return "text that is not JSON Lines"
 
 
 def reject_line(source: str, line: int, reason: str, raw: str) -> bytes:
@@ -266,11 +327,13 @@ def map_reduce(
     summary: Summary,
     rejects_out: IO[bytes],
     show: bool,
+    tally: tuple[list[int], list[int]],
 ) -> list[PartResult]:
     """Fan the chunks out to the workers (map), writing their rejects and counting
     their lines in input order; then hand each worker one partition of the films from
     every chunk (reduce, with the options in ``reduce``). With ``history``, the
-    candidates of the history too."""
+    candidates of the history too. ``tally`` counts each file's lines and usable lines."""
+    lines_by_file, kept_by_file = tally
     line_offsets = [0] * files
     bytes_read = multiprocessing.Value("q", 0)
     pool_size = min(workers, max(len(chunks), 1))
@@ -315,6 +378,8 @@ def map_reduce(
                     rejects_out.write(reject_line(chunk.source, offset + number, reason, raw))
                 line_offsets[chunk.file_index] += result.line_count
                 summary.lines += result.lines
+                lines_by_file[chunk.file_index] += result.lines
+                kept_by_file[chunk.file_index] += result.lines - len(result.rejects)
                 summary.blank_lines += result.blank_lines
                 summary.rejected += len(result.rejects)
                 for source, count in result.sources.items():

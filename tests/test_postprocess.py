@@ -317,7 +317,7 @@ def test_cli_run_and_summary(messy_feeds, tmp_path) -> None:
     }  # fmt: skip
     assert numbers["unparsed_release"] == 0 and numbers["seconds"] > 0
     assert "written" in proc.stdout and "100" in proc.stdout
-    assert (tmp_path / "t.rejects.jsonl").exists()  # the default rejects path
+    assert (tmp_path / "t.parquet.rejects.jsonl").exists()  # the default rejects path
 
 
 def test_cli_reads_stdin(tmp_path) -> None:

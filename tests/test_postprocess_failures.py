@@ -129,7 +129,7 @@ def test_byte_order_mark_does_not_cost_the_first_line(tmp_path) -> None:
     proc = postprocess(str(feed), "-o", str(tmp_path / "t.jsonl"))
     assert proc.returncode == 0, proc.stderr
     assert len(read_jsonl(tmp_path / "t.jsonl")) == 100
-    assert read_jsonl(tmp_path / "t.rejects.jsonl") == []
+    assert not (tmp_path / "t.rejects.jsonl").exists()  # nothing rejected, no file
 
 
 def test_run_without_lines_warns(tmp_path) -> None:
@@ -150,7 +150,8 @@ def test_run_without_lines_warns(tmp_path) -> None:
 )
 def test_reject_reasons_say_what_is_wrong(tmp_path, change, reason) -> None:
     feed = tmp_path / "f.jsonl"
-    feed.write_bytes(feed_line({**feed_record(FILMS[0], 1, T1), **change}))
+    good = feed_line(feed_record(FILMS[1], 2, T1))  # a run that keeps no line fails
+    feed.write_bytes(good + feed_line({**feed_record(FILMS[0], 1, T1), **change}))
     proc = postprocess(str(feed), "-o", str(tmp_path / "t.jsonl"))
     assert proc.returncode == 0, proc.stderr
     assert [r["reason"] for r in read_jsonl(tmp_path / "t.rejects.jsonl")] == [reason]
@@ -178,11 +179,13 @@ def test_outputs_keep_the_mode_of_the_file_they_replace(tmp_path, feed) -> None:
     assert out.stat().st_mode & 0o777 == 0o644
     umask = os.umask(0o022)
     try:
-        proc = postprocess(str(feed), "-o", str(tmp_path / "new.parquet"))
+        with_reject = tmp_path / "with-reject.jsonl"
+        with_reject.write_bytes(feed.read_bytes() + b"not json\n")
+        proc = postprocess(str(with_reject), "-o", str(tmp_path / "new.parquet"))
     finally:
         os.umask(umask)
     assert (tmp_path / "new.parquet").stat().st_mode & 0o777 == 0o644
-    assert (tmp_path / "new.rejects.jsonl").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "new.parquet.rejects.jsonl").stat().st_mode & 0o777 == 0o644
 
 
 def test_progress_moves_with_the_bytes_read(tmp_path, feed, monkeypatch) -> None:
@@ -331,7 +334,9 @@ def test_a_killed_run_leaves_no_worker_and_the_next_run_cleans_up(tmp_path, feed
     assert again.returncode == 0, again.stderr
     assert "removed 1 unfinished file(s) left by a run that was killed" in again.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "feed.jsonl", "spool", "t.jsonl", "t.rejects.jsonl"
-    ]  # fmt: skip
+        "feed.jsonl",
+        "spool",
+        "t.jsonl",
+    ]  # fmt: skip (nothing was rejected: no rejects file)
     assert list((tmp_path / "spool").iterdir()) == []
     assert len(read_jsonl(out)) == 100

@@ -1,8 +1,9 @@
 """The report's command line.
 
 Exit status: 0 when the report is written, 2 for a usage error or a history file it
-cannot read (one line naming the file), 1 for any other failure; the old report is
-left as it was unless a new one is complete.
+cannot read or that does not exist (one line naming the file), 130 for Ctrl-C, 1 for
+any other failure (a damaged history among them), each said in one line; the old
+report is left as it was unless a new one is complete.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        return report(args)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; {args.output} left as it was", file=sys.stderr)
+        return 130
+
+
+def report(args: argparse.Namespace) -> int:
     out: Path = args.output
     if out.suffix.lower() not in (".html", ".htm"):
         print(f"{PROG}: error: {out} should end in .html", file=sys.stderr)
@@ -52,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except HistoryError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    except Exception as error:  # a damaged history: one clear line, not a traceback
+        print(f"{PROG}: failed: {error}; {out} left as it was", file=sys.stderr)
+        return 1
     if history.empty:
         print(f"{PROG}: error: {args.history} holds no rows: nothing to show", file=sys.stderr)
         return 2

@@ -33,9 +33,17 @@ class HistoryError(ValueError):
     """A history file the report cannot read; the message names the file and the fault."""
 
 
+class HistoryDamagedError(ValueError):
+    """A history table whose rows lack what every row of one has (a film, a rank)."""
+
+
 def load_history(path: Path) -> pd.DataFrame:
     """Read a table ``python -m postprocess --history`` wrote, in any of its formats."""
     suffix = path.suffix.lower()
+    if not path.exists():
+        raise HistoryError(f"{path}: no such file")
+    if path.is_dir():
+        raise HistoryError(f"{path} is a folder; give the history file")
     try:
         if suffix == ".parquet":
             table = pd.read_parquet(path)
@@ -65,6 +73,14 @@ def load_history_frame(table: pd.DataFrame, path: Path | str = "history") -> pd.
     for name in OPTIONAL:
         if name not in table.columns:
             table[name] = None
+    for name in ("board_id", "rank", "movie_id"):
+        if (blank := table[name].isna()).any():
+            raise HistoryDamagedError(
+                f"{path}: {int(blank.sum()):,} row(s) have no {name} (the first is row "
+                f"{int(blank.to_numpy().argmax()) + 1:,}); a history the post-process writes "
+                "has one on every row: write it again with `python -m postprocess FEED ... "
+                "--history HISTORY`"
+            )
     table["day"] = table["day"].astype(str).str[:10]
     for name in ("title", "release_region", "detail_url"):
         table[name] = table[name].map(_unneutralised)
