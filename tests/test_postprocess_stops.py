@@ -119,7 +119,7 @@ def test_pipes_and_process_substitution_are_read_as_streams(tmp_path, feed) -> N
         [sys.executable, "-m", "postprocess", str(fifo), "-o", str(out)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    with fifo.open("wb") as writer:
+    with open_writer(fifo, proc) as writer:
         writer.write(feed.read_bytes())
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 0, stderr
@@ -187,7 +187,7 @@ def test_a_second_run_waits_for_the_first(tmp_path, feed) -> None:
         [sys.executable, "-m", "postprocess", str(fifo), *args], cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    writer = fifo.open("wb")  # the first run has opened the pipe: it holds the lock
+    writer = open_writer(fifo, first)  # the first run has opened the pipe: it holds the lock
     second = subprocess.Popen(
         [sys.executable, "-m", "postprocess", str(small), *args], cwd=REPO,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -214,6 +214,22 @@ def test_a_second_run_waits_for_the_first(tmp_path, feed) -> None:
     numbers = json.loads(summary.read_text())
     assert numbers["written"] == 50 and numbers["files"] == 1
     assert len(pd.read_csv(out)) == 50
+
+
+def open_writer(fifo: Path, reader: subprocess.Popen, seconds: float = 60):
+    """The pipe's writing end, once ``reader`` has opened it (bounded: a reader that
+    never opens it fails the test instead of hanging it)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            handle = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            assert reader.poll() is None, reader.communicate()[1]
+            assert time.monotonic() < deadline, "the run never opened the pipe"
+            time.sleep(0.05)
+            continue
+        os.set_blocking(handle, True)
+        return os.fdopen(handle, "wb")
 
 
 def report(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -255,9 +271,10 @@ def test_ctrl_c_in_the_report_is_one_line_and_130(tmp_path) -> None:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        time.sleep(3)  # imported pandas, now blocked reading the pipe
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
+        with open_writer(fifo, proc):  # it has opened the pipe and waits for its data
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            _, stderr = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -264,6 +264,14 @@ def test_status_tells_a_failed_crawl_from_a_good_one(scrapyd, deployed, standin)
     )
 
 
+def deploy_serve(home: Path, password: str) -> subprocess.CompletedProcess:
+    env = {**without_credentials(), "SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": password}
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", "serve", str(home)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
 def without_credentials() -> dict[str, str]:
     return {k: v for k, v in clean_env().items() if not k.startswith("SCRAPYD_")}
 
@@ -279,11 +287,7 @@ def test_the_shipped_configuration_needs_credentials_of_your_own(tmp_path) -> No
     assert bare.returncode != 0
     assert "illegal character ':'" in bare.stdout + bare.stderr
     for password in ("", "change-me", "short", "a long secret of your own"):
-        env = {**without_credentials(), "SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": password}
-        served = subprocess.run(
-            [sys.executable, "-m", "deploy", "serve", str(tmp_path)],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        served = deploy_serve(tmp_path, password)
         assert served.returncode == 1
         assert served.stderr.startswith("deploy serve: not starting scrapyd: ")
 
@@ -306,11 +310,7 @@ def test_a_job_with_a_wrong_argument_says_so_in_its_log(scrapyd, deployed, stand
 
 
 def test_deploy_serve_refuses_the_checkout_and_status_a_wrong_count() -> None:
-    env = {**without_credentials(), "SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": PASSWORD}
-    served = subprocess.run(
-        [sys.executable, "-m", "deploy", "serve", str(REPO)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    served = deploy_serve(REPO, PASSWORD)
     assert served.returncode == 1
     assert served.stderr.startswith(
         f"deploy serve: not starting scrapyd: {REPO} is a Scrapy project checkout: scrapyd "
@@ -325,7 +325,7 @@ def test_deploy_serve_refuses_the_checkout_and_status_a_wrong_count() -> None:
     assert "python -m deploy status [TARGET] [--jobs N]" in text
     assert "python -m deploy serve [DIR]" in text
     wrong = subprocess.run(
-        [sys.executable, "-m", "deploy", "status", "--jobs", "-1"], cwd=REPO, env=env,
+        [sys.executable, "-m", "deploy", "status", "--jobs", "-1"], cwd=REPO,
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert wrong.returncode == 2

@@ -64,8 +64,11 @@ class Command(ScrapyCrawlCommand):
                 return
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
-        self.watch_signals(crawler)
-        self.crawler_process.start(install_signal_handlers=False)
+        if self.settings.getbool("TWISTED_REACTOR_ENABLED", True):
+            self.watch_signals(crawler)
+            self.crawler_process.start(install_signal_handlers=False)
+        else:  # no reactor (Scrapy's reactorless mode): Scrapy's own signal handling
+            self.crawler_process.start()
         stats = crawler.stats.get_stats()
         self.exitcode = 1 if self.crawler_process.bootstrap_failed else exit_status(stats)
 
