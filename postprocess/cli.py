@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from postprocess.output import FORMATS
-from postprocess.run import PROG, NoUsableLines, run
+from postprocess.run import PROG, NoUsableLinesError, run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
             history_path=args.history,
             chunk_bytes=args.chunk_bytes,
         )
-    except NoUsableLines as error:
+    except NoUsableLinesError as error:
         print(f"{PROG}: failed: {error}; {out} and its companions were left as they were",
               file=sys.stderr)  # fmt: skip
         return 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import multiprocessing
 import multiprocessing.pool
 import os
@@ -226,7 +227,7 @@ def run(
                 (lines_by_file, kept_by_file),
             )
         if summary.lines and not any(kept_by_file):
-            raise NoUsableLines(not_feeds(feeds, lines_by_file, summary.lines))
+            raise NoUsableLinesError(not_feeds(feeds, lines_by_file, summary.lines))
         summary.written = sum(part.written for part in parts)
         summary.duplicates = sum(part.lines for part in parts) - summary.written
         if summary.lines != summary.rejected + summary.duplicates + summary.written:
@@ -264,7 +265,7 @@ def run(
     return summary
 
 
-class NoUsableLines(Exception):  # noqa: N818 - a verdict, not a malfunction
+class NoUsableLinesError(Exception):
     """The feeds hold lines, and not one of them is a feed line: not a JSON Lines feed."""
 
 
@@ -286,8 +287,11 @@ def looks_like(feed: str) -> str:
     """What a file that is no feed seems to be, from its first bytes."""
     if feed == "-" or not Path(feed).is_file():
         return "a stream of no JSON lines"
-    with open(feed, "rb") as file:
-        head = file.read(4096)
+    try:
+        with (gzip.open if feed.endswith(".gz") else open)(feed, "rb") as file:
+            head = file.read(4096)
+    except (OSError, EOFError):
+        return "damaged gzip data"
     if head.startswith(b"PAR1"):
         return "a Parquet file: a table, not a feed"
     if head.startswith(b"\x1f\x8b"):

@@ -202,12 +202,13 @@ class BoardSpider(scrapy.Spider):
         )
         spider.stale_after_days = settings.getint("MAOYAN_STALE_BOARD_DAYS", cls.stale_after_days)
         spider.source = SOURCES[spider.source_name](spider, spider.board, settings)
-        if not settings.get("MAOYAN_CONTACT") and "MAOYAN_CONTACT" in settings.get("USER_AGENT"):
+        user_agent = settings.get("USER_AGENT") or ""
+        if not settings.get("MAOYAN_CONTACT") and "MAOYAN_CONTACT" in user_agent:
             spider.logger.warning(
                 "No contact in the User-Agent (%s): set MAOYAN_CONTACT to an e-mail address "
                 "or URL, so that Maoyan can reach whoever runs this crawler instead of "
                 "banning it.",
-                settings.get("USER_AGENT"),
+                user_agent,
             )
         return spider
 
