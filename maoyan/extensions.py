@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy import signals
 
-from maoyan.feedstorage import FEED_FAILED, FEED_INCOMPLETE
+from maoyan.feedstorage import FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
 from maoyan.stopping import SIGNAL
 
 if TYPE_CHECKING:
@@ -93,8 +93,10 @@ class BoardCompletenessCheck:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
         state = getattr(spider, "state", None)
-        earlier = state or {}
-        self.ranks |= earlier.get("ranks", set())
+        # The films of a job's earlier runs count, unless the feed lost them.
+        lacking = stats.get_value(FEED_LACKS_EARLIER)
+        if not lacking:
+            self.ranks |= (state or {}).get("ranks", set())
         expected = int(getattr(spider, "expected_films", 0) or 0)
         missing = sorted(set(range(1, expected + 1)) - self.ranks)
         failed_pages = stats.get_value("board/pages_failed", 0)
@@ -109,7 +111,9 @@ class BoardCompletenessCheck:
             self.verdict = (logging.INFO, f"Board complete: all {expected} films collected.")
             return
         why = {
-            "finished": "the crawl finished",
+            "finished": f"the films of this job's earlier runs ({lacking}) are not in the feed"
+            if lacking
+            else "the crawl finished",
             "banned": "the crawl was stopped by a ban",
             "refused": "the site refused this client",
             "unreachable": "the site could not be reached",

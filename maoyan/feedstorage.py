@@ -53,6 +53,9 @@ PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial$")
 FEED_FAILED = "feed/failed"
 #: Stats key: where an incomplete crawl's films were published instead of the feed.
 FEED_INCOMPLETE = "feed/incomplete_path"
+#: Stats key: a job resumed with -O whose earlier films (out.incomplete.jsonl) are gone,
+#: so the feed cannot hold the whole board, whatever the job's state counts.
+FEED_LACKS_EARLIER = "feed/earlier_films_missing"
 #: Stats key set by the close-time check (maoyan.extensions): the crawl got every film.
 BOARD_COMPLETE = "board/complete"
 
@@ -226,9 +229,21 @@ class AtomicFileFeedStorage(FileFeedStorage):
         if self.write_mode == "ab":
             return self.target if self.target.exists() else None
         spider = self.crawler.spider if self.crawler is not None else None
-        resumed = (getattr(spider, "state", None) or {}).get("runs", 0) > 1
+        state = getattr(spider, "state", None) or {}
         aside = incomplete_path(self.target)
-        return aside if resumed and aside.exists() else None
+        if state.get("runs", 0) <= 1:
+            return None
+        if aside.exists():
+            return aside
+        if state.get("ranks") and self.crawler is not None:
+            self.crawler.stats.set_value(FEED_LACKS_EARLIER, str(aside))
+            logger.warning(
+                "This job (JOBDIR) is resumed, but %s, which held the films of its earlier "
+                "runs, is gone: the feed will hold this run's films only, so the board cannot "
+                "be complete. Remove the JOBDIR to crawl the whole board again.",
+                aside,
+            )
+        return None
 
     def store(self, file: IO[bytes]) -> None:
         if not self.failure:

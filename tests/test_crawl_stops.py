@@ -192,6 +192,25 @@ def test_a_job_folder_of_another_source_is_a_usage_error(standin, tmp_path) -> N
     assert len(site.log.snapshot()) == before  # not even robots.txt
 
 
+def test_a_resumed_job_without_its_earlier_films_is_not_complete(standin, tmp_path) -> None:
+    site = standin(ban_after=3, ban_kind="403")
+    out, job = tmp_path / "out.jsonl", tmp_path / "job"
+    command = crawl_command(site.url, out, "-s", f"JOBDIR={job}")
+    assert run(command).returncode == 1
+    (tmp_path / "out.incomplete.jsonl").unlink()  # someone cleaned the folder
+    site.behaviour.ban_after = None
+    resumed = run(command)
+    assert resumed.returncode == 1
+    assert "is gone: the feed will hold this run's films only" in resumed.stderr
+    assert last_line(resumed.stderr).endswith(
+        f"Board incomplete: the films of this job's earlier runs ({tmp_path}/"
+        "out.incomplete.jsonl) are not in the feed with 70 of 100 films collected; missing "
+        "ranks: 1-30; 0 page(s) failed. The films collected are in "
+        f"{tmp_path / 'out.incomplete.jsonl'}. `scrapy crawl` exits with status 1."
+    )
+    assert len((tmp_path / "out.incomplete.jsonl").read_text().splitlines()) == 70
+
+
 def wait_for(path: Path, text: str, proc: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while text not in path.read_text(encoding="utf-8", errors="replace"):
