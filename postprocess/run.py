@@ -13,6 +13,7 @@ import gzip
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -130,7 +131,13 @@ def worker_map(workers: int, bytes_read: Any) -> Iterator[Callable[..., Iterable
     if workers <= 1:
         yield map
         return
-    pool = multiprocessing.Pool(workers, start_worker, (os.getpid(), bytes_read))
+    # Forked with Ctrl-C ignored from their first instruction: a Ctrl-C while a worker is
+    # still starting (before its initializer) would print that worker's traceback.
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = multiprocessing.Pool(workers, start_worker, (os.getpid(), bytes_read))
+    finally:
+        signal.signal(signal.SIGINT, handler)
     try:
         yield lambda fn, items: pool.imap(fn, items, chunksize=1)
         pool.close()
