@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy import signals
 
-from maoyan.feedstorage import FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
+from maoyan.feedstorage import BOARD_COMPLETE, FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
 from maoyan.stopping import SIGNAL
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def exit_status(stats: dict[str, Any]) -> int:
     feed; 128 + the signal's number after Ctrl-C (130) or SIGTERM (143); else 1."""
     if signal_name := stats.get(SIGNAL):
         return 128 + int(getattr(signal, signal_name, signal.SIGINT))
-    complete = stats.get("finish_reason") == "finished" and bool(stats.get("board/complete"))
+    complete = stats.get("finish_reason") == "finished" and bool(stats.get(BOARD_COMPLETE))
     return 0 if complete and not feed_failure(stats) else 1
 
 
@@ -104,7 +104,7 @@ class BoardCompletenessCheck:
         stats.set_value("board/films_expected", expected)
         stats.set_value("board/films_scraped", len(self.ranks))
         stats.set_value("board/missing_ranks", compact_ranges(missing))
-        stats.set_value("board/complete", complete)
+        stats.set_value(BOARD_COMPLETE, complete)
         if state is not None:  # a job whose crawl ended complete starts anew next time
             state["complete"] = complete
         if complete:

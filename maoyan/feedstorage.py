@@ -297,11 +297,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         if not self.temp.stat().st_size:
             self.discard()
             aside.unlink(missing_ok=True)
-            logger.warning(
-                "This crawl collected no film, so %s %s (the feed of an earlier crawl).",
-                self.given,
-                kept,
-            )
+            logger.warning("This crawl collected no film, so %s %s.", self.given, kept)
             return
         self.move_into_place(aside)
         self.quiet.active = True

@@ -107,16 +107,22 @@ class Staging:
 
     def __init__(self, targets: list[Path]) -> None:
         self.targets = targets
+        #: The file each target names, resolved once: the temporary file is made beside
+        #: the file it replaces.
+        self.files = {target: real(target) for target in targets}
         self.temps: dict[Path, Path] = {}
         #: Targets that are removed when the set is published (an output not written).
         self.removed: list[Path] = []
-        self.leftovers = [path for target in targets for path in remove_leftovers(real(target))]
+        self.leftovers = [path for file in self.files.values() for path in remove_leftovers(file)]
+
+    def file(self, target: Path) -> Path:
+        return self.files.setdefault(target, real(target))
 
     def path(self, target: Path) -> Path:
         """The temporary path that will become ``target`` (a symlinked target: the link's
         file, as editors and ``cp`` write it)."""
         if target not in self.temps:
-            file = real(target)
+            file = self.file(target)
             handle, name = tempfile.mkstemp(
                 prefix=f".{file.name}.{os.getpid()}.", suffix=".partial", dir=file.parent
             )
@@ -140,16 +146,16 @@ class Staging:
         default_mode = new_file_mode()
         for target, temp in self.temps.items():
             try:
-                mode = stat.S_IMODE(real(target).stat().st_mode)
+                mode = stat.S_IMODE(self.file(target).stat().st_mode)
             except FileNotFoundError:
                 mode = default_mode
             os.chmod(temp, mode)
             with temp.open("rb") as done:
                 os.fsync(done.fileno())
         for target, temp in self.temps.items():
-            os.replace(temp, real(target))
+            os.replace(temp, self.file(target))
         for target in self.removed:
-            real(target).unlink(missing_ok=True)
+            self.file(target).unlink(missing_ok=True)
         self.temps.clear()
 
     def discard(self) -> None:

@@ -185,7 +185,6 @@ def run(
     summary = Summary(files=len(feeds), workers=workers, output=str(out))
     show = sys.stderr.isatty() if progress is None else progress
     targets = [out, rejects, *(path for path in (summary_path, history_path) if path)]
-    kept_by_file = [0] * len(feeds)
     lines_by_file = [0] * len(feeds)
     with (
         output_lock(targets),
@@ -231,9 +230,9 @@ def run(
                 summary,
                 rejects_out,
                 show,
-                (lines_by_file, kept_by_file),
+                lines_by_file,
             )
-        if summary.lines and not any(kept_by_file):
+        if summary.lines and summary.lines == summary.rejected:  # not one line kept
             raise NoUsableLinesError(not_feeds(feeds, lines_by_file, summary.lines))
         summary.written = sum(part.written for part in parts)
         summary.duplicates = sum(part.lines for part in parts) - summary.written
@@ -338,13 +337,12 @@ def map_reduce(
     summary: Summary,
     rejects_out: IO[bytes],
     show: bool,
-    tally: tuple[list[int], list[int]],
+    lines_by_file: list[int],
 ) -> list[PartResult]:
     """Fan the chunks out to the workers (map), writing their rejects and counting
     their lines in input order; then hand each worker one partition of the films from
     every chunk (reduce, with the options in ``reduce``). With ``history``, the
-    candidates of the history too. ``tally`` counts each file's lines and usable lines."""
-    lines_by_file, kept_by_file = tally
+    candidates of the history too. ``lines_by_file`` counts each file's lines."""
     line_offsets = [0] * files
     bytes_read = multiprocessing.Value("q", 0)
     pool_size = min(workers, max(len(chunks), 1))
@@ -390,7 +388,6 @@ def map_reduce(
                 line_offsets[chunk.file_index] += result.line_count
                 summary.lines += result.lines
                 lines_by_file[chunk.file_index] += result.lines
-                kept_by_file[chunk.file_index] += result.lines - len(result.rejects)
                 summary.blank_lines += result.blank_lines
                 summary.rejected += len(result.rejects)
                 for source, count in result.sources.items():
