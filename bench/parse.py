@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.common import best_of, markdown_table, median, save
 from bench.seed import seed_parse
-from maoyan.extract import parse_board_page
+from maoyan.extract.desktop import parse_board_page
 from standin.films import BOARDS
 from standin.pages import render_board_page
 

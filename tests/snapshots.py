@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from maoyan.extract_mobile import movie_entry
+from maoyan.extract.mobile import movie_entry
 from maoyan.items import FEED_FIELDS
 
 MOBILE_ROOT = "https://m.maoyan.com"

@@ -8,13 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from maoyan.extract import (
-    board_id_from_url,
-    board_number,
-    collapse,
-    parse_board_page,
-    parse_html,
-)
+from maoyan.extract.desktop import board_id_from_url, board_number, parse_board_page
+from maoyan.extract.html import collapse, parse_html
 from tests.conftest import SHARED_ABSENT, SHARED_PAGES
 
 SHARED_PARTIALS = SHARED_PAGES / "partials"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from maoyan.extract_mobile import (
+from maoyan.extract.mobile import (
     app_data,
     board_date,
     has_board_data,

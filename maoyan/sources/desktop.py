@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from maoyan.bans import is_board_page
-from maoyan.extract import NUMBER_FIELDS, parse_board_page
+from maoyan.extract.desktop import NUMBER_FIELDS, parse_board_page
 from maoyan.sources.base import AnswerKind, Source
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-from maoyan.extract_mobile import (
+from maoyan.extract.mobile import (
     MobileAnswer,
     has_board_data,
     has_movies,

@@ -1,4 +1,4 @@
-"""Turn a Maoyan board page into feed entries.
+"""Turn a desktop board page (www.maoyan.com/board/N) into feed entries.
 
 Everything here is a pure function of a page's HTML and URL, so the parser can be
 tested on saved pages without a crawl, and the spider stays about *which* pages to
@@ -19,9 +19,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
+
+from maoyan.extract.html import (
+    WHITESPACE,
+    absolute,
+    collapse,
+    has_class,
+    index_classes,
+    parse_html,
+    text_of,
+)
 
 STAR_LABEL = re.compile(r"^\s*主\s*演\s*[:：]\s*")
 RELEASE_LABEL = re.compile(r"^\s*上映\s*(?:时间|日期)\s*[:：]\s*")
@@ -37,26 +47,6 @@ NUMBER_LABEL = re.compile(r"^[^:：]*[:：]")
 #: Unicode's private-use area, where web fonts such as Maoyan's stonefont put the
 #: characters they draw as digits.
 PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
-WHITESPACE = re.compile(r"\s+")
-
-
-#: One parser for every page; lxml parsers are reusable and keep no page state.
-#: Fed UTF-8 bytes: lxml parses them about twice as fast as a str.
-HTML_PARSER = etree.HTMLParser(encoding="utf-8")
-
-
-def index_classes(root: etree._Element, wanted: frozenset[str]) -> dict[str, list[etree._Element]]:
-    """The elements below ``root`` (itself included) that have each ``wanted`` class,
-    in document order. One pass, then every "the element with class X" is a lookup:
-    several times faster than asking XPath (or parsel's ``has-class``) class by class."""
-    index: dict[str, list[etree._Element]] = {}
-    for element in root.iter(etree.Element):
-        classes = element.get("class")
-        if classes:
-            for name in classes.split():
-                if name in wanted:
-                    index.setdefault(name, []).append(element)
-    return index
 
 
 #: The classes that place things on a page.
@@ -75,14 +65,6 @@ ENTRY_PARTS = frozenset(
 )
 
 
-def text_of(element: etree._Element | None) -> str:
-    return "".join(element.itertext()) if element is not None else ""
-
-
-def _has_class(element: etree._Element, name: str) -> bool:
-    return name in (element.get("class") or "").split()
-
-
 @dataclass(frozen=True)
 class BoardPage:
     """What one board page says: its entries, its date and where its pager leads.
@@ -98,14 +80,6 @@ class BoardPage:
     next_url: str | None = None
     has_board: bool = False
     numbers_hidden: list[tuple[int | None, str]] = field(default_factory=list)
-
-
-def collapse(text: str | None) -> str | None:
-    """Collapse runs of whitespace and trim; ``None`` for nothing left."""
-    if text is None:
-        return None
-    text = WHITESPACE.sub(" ", text).strip()
-    return text or None
 
 
 def board_id_from_url(url: str) -> int | None:
@@ -155,7 +129,7 @@ def _poster(entry: etree._Element, classes: dict[str, list[etree._Element]]) -> 
             (
                 img.get("data-src")
                 for img in entry.iter("img")
-                if not _has_class(img, "poster-default")
+                if not has_class(img, "poster-default")
             ),
             (img.get("src") for img in board_imgs),
         )
@@ -191,31 +165,16 @@ def board_number(paragraph: etree._Element | None) -> tuple[str | None, bool]:
         return None, True
     if NUMBER_WITH_UNIT.match(text):
         return text, False
-    drawn_by_font = any(_has_class(span, "stonefont") for span in paragraph.iter("span"))
+    drawn_by_font = any(has_class(span, "stonefont") for span in paragraph.iter("span"))
     return None, drawn_by_font
 
 
 def _rank(entry: etree._Element) -> int | None:
     for child in entry:
-        if isinstance(child.tag, str) and _has_class(child, "board-index"):
+        if isinstance(child.tag, str) and has_class(child, "board-index"):
             rank = collapse(text_of(child))
             return int(rank) if rank and rank.isdigit() else None
     return None
-
-
-def absolute(page_url: str, href: str | None) -> str | None:
-    """``urljoin``, with the two forms board pages use (``/films/1``, ``//host/x``)
-    done directly: urljoin is a good part of a page's parse time."""
-    if not href:
-        return None
-    if href.startswith(("https://", "http://")):
-        return href
-    scheme, _, rest = page_url.partition("://")
-    if href.startswith("//"):
-        return f"{scheme}:{href}"
-    if href.startswith("/") and rest:
-        return f"{scheme}://{rest.split('/', 1)[0]}{href}"
-    return urljoin(page_url, href)
 
 
 def parse_entry(entry: etree._Element, page_url: str) -> tuple[dict[str, Any], list[str]]:
@@ -257,7 +216,7 @@ def board_entries(board: etree._Element, badges: list[etree._Element]) -> list[e
         dd
         for dd in board.iter("dd")
         if dd not in known
-        and not any(_has_class(element, "board-index") for element in dd.iter(etree.Element))
+        and not any(has_class(element, "board-index") for element in dd.iter(etree.Element))
     ]
     if not broken:
         return entries
@@ -276,10 +235,6 @@ def _next_url(classes: dict[str, list[etree._Element]], page_url: str) -> str | 
             ):
                 return absolute(page_url, href)
     return None
-
-
-def parse_html(html: str) -> etree._Element | None:
-    return etree.fromstring(html.encode("utf-8", "surrogatepass"), HTML_PARSER)
 
 
 def parse_board_page(html: str, url: str) -> BoardPage:
@@ -313,74 +268,3 @@ def parse_board_page(html: str, url: str) -> BoardPage:
         has_board="board-wrapper" in classes,
         numbers_hidden=numbers_hidden,
     )
-
-
-def mobile_summary(text: str, url: str | None) -> dict[str, Any]:
-    """What :mod:`maoyan.extract_mobile` reads from a saved mobile page or board JSON."""
-    from maoyan.boards import find_board
-    from maoyan.extract_mobile import parse_board_json, query_int
-    from maoyan.extract_mobile import parse_board_page as parse_mobile_page
-
-    is_json = text.lstrip().startswith("{")
-    if url is None:
-        url = (
-            "https://i.maoyan.com/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/39.json"
-            "?ci=1&year=0&term=0&limit=100&offset=0"
-            if is_json
-            else "https://m.maoyan.com/asgard/board?id=39&year=0&term=0"
-        )
-    number = re.search(r"fixedboard/(\d+)\.json", url)
-    mobile_id = int(number.group(1)) if number else query_int(url, "id")
-    board = find_board("mobile", mobile_id)
-    feed_id = board.feed_id if board else mobile_id
-    if is_json:
-        answer = parse_board_json(text, url, feed_id, "https://m.maoyan.com")
-    else:
-        answer = parse_mobile_page(text, url, feed_id)
-    return {
-        "url": url,
-        "readable": answer.readable,
-        "title": answer.title,
-        "board_date": answer.board_date,
-        "paging": answer.paging.__dict__ if answer.paging else None,
-        "entries": [
-            {k: v for k, v in e.items() if k not in ("board_id", "board_date", "page_url")}
-            for e in answer.entries
-        ],
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m maoyan.extract PAGE [URL]``: print what the parser reads from a saved
-    desktop board page, mobile board page or board JSON answer, as JSON -- the quickest
-    check when the site's markup has changed."""
-    import argparse
-    import json
-    from pathlib import Path
-
-    parser = argparse.ArgumentParser(prog="python -m maoyan.extract", description=main.__doc__)
-    parser.add_argument("page", type=Path, help="a saved answer (HTML or JSON, UTF-8)")
-    parser.add_argument("url", nargs="?", default=None, help="the URL it was fetched from")
-    args = parser.parse_args(argv)
-    text = args.page.read_text(encoding="utf-8")
-    if text.lstrip().startswith("{") or "AppData" in text or "/asgard/" in (args.url or ""):
-        summary = mobile_summary(text, args.url)
-    else:
-        url = args.url or "https://www.maoyan.com/board/4?offset=0"
-        page = parse_board_page(text, url)
-        summary = {
-            "url": page.url,
-            "board_date": page.board_date,
-            "next_url": page.next_url,
-            "numbers_hidden": page.numbers_hidden,
-            "entries": [
-                {k: v for k, v in e.items() if k not in ("board_id", "board_date", "page_url")}
-                for e in page.entries
-            ],
-        }
-    print(json.dumps(summary, ensure_ascii=False, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

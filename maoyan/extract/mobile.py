@@ -2,7 +2,7 @@
 m.maoyan.com (``/asgard/board?id=N``) and the JSON behind its scrolling
 (``/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/N.json``).
 
-Pure functions of the answer's text and URL, like :mod:`maoyan.extract` for the
+Pure functions of the answer's text and URL, like :mod:`maoyan.extract.desktop` for the
 desktop pages. Both answers carry the same film objects (``id``, ``nm``, ``sc``,
 ``rank``, ``star``, ``cat``, ``pubDesc``, ``img``, ``wish``...), so one function reads
 a film whichever answer it came in. The page's data is its ``var AppData = {...};``
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from maoyan.extract import collapse, index_classes, parse_html, text_of
+from maoyan.extract.html import collapse, index_classes, parse_html, text_of
 
 APP_DATA = re.compile(r"\bvar\s+AppData\s*=\s*")
 MOVIE_LINK = re.compile(r"/asgard/movie/(\d+)")
