@@ -1,20 +1,33 @@
 """Close-time check of a crawl: did we get the whole board, and why did we stop?
 
-The answers go into the stats (``board/*``), into one log line a person can act on,
-and, through :func:`crawl_succeeded`, into the exit status of ``scrapy crawl``.
+The answers go into the stats (``board/*``), into one log line a person can act on
+(the crawl's last), into one JSON line a program reads (:class:`Verdict`, read by
+``python -m deploy status``), and, through :func:`exit_status`, into the exit status
+of ``scrapy crawl``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 from scrapy import signals
 
-from maoyan.feedstorage import BOARD_COMPLETE, FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
-from maoyan.stopping import SIGNAL
+from maoyan.outcomes import (
+    BOARD_COMPLETE,
+    FEED_FAILED,
+    FEED_INCOMPLETE,
+    FEED_LACKS_EARLIER,
+    FILMS_EXPECTED,
+    PAGES_FAILED,
+    SIGNAL,
+    VERDICT,
+    WHY_INCOMPLETE,
+)
 
 if TYPE_CHECKING:
     from typing import Self
@@ -64,6 +77,37 @@ def crawl_succeeded(stats: dict[str, Any]) -> bool:
     return exit_status(stats) == 0
 
 
+#: What starts the one log line a program reads: ``VERDICT_MARK`` and a JSON object.
+VERDICT_MARK = "Verdict (JSON): "
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the crawl ended, as a program reads it: one JSON log line just before the
+    last line, and the ``board/verdict`` stat. ``line`` is that last line's words."""
+
+    spider: str
+    finish_reason: str
+    complete: bool
+    written: bool
+    exit_status: int
+    films: int
+    expected: int
+    missing_ranks: str
+    line: str
+
+    def log_line(self) -> str:
+        return VERDICT_MARK + json.dumps(asdict(self), ensure_ascii=False)
+
+
+def usage_verdict(spider: str, why: str) -> str:
+    """The JSON line of a crawl refused before it started (exit status 2)."""
+    return VERDICT_MARK + json.dumps(
+        {"spider": spider, "finish_reason": "usage", "exit_status": 2, "line": why},
+        ensure_ascii=False,
+    )
+
+
 class BoardCompletenessCheck:
     """Count the films the board should have against the films the feed got.
 
@@ -75,6 +119,7 @@ class BoardCompletenessCheck:
         self.crawler = crawler
         self.ranks: set[int] = set()
         self.verdict: tuple[int, str] | None = None
+        self.reason = ""
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -97,11 +142,11 @@ class BoardCompletenessCheck:
         lacking = stats.get_value(FEED_LACKS_EARLIER)
         if not lacking:
             self.ranks |= (state or {}).get("ranks", set())
-        expected = int(getattr(spider, "expected_films", 0) or 0)
+        expected = int(stats.get_value(FILMS_EXPECTED) or 0)  # kept by the spider
         missing = sorted(set(range(1, expected + 1)) - self.ranks)
-        failed_pages = stats.get_value("board/pages_failed", 0)
+        failed_pages = stats.get_value(PAGES_FAILED, 0)
         complete = reason == "finished" and expected > 0 and not missing and not failed_pages
-        stats.set_value("board/films_expected", expected)
+        self.reason = reason
         stats.set_value("board/films_scraped", len(self.ranks))
         stats.set_value("board/missing_ranks", compact_ranges(missing))
         stats.set_value(BOARD_COMPLETE, complete)
@@ -110,17 +155,12 @@ class BoardCompletenessCheck:
         if complete:
             self.verdict = (logging.INFO, f"Board complete: all {expected} films collected.")
             return
-        why = {
-            "finished": f"the films of this job's earlier runs ({lacking}) are not in the feed"
-            if lacking
-            else "the crawl finished",
-            "banned": "the crawl was stopped by a ban",
-            "refused": "the site refused this client",
-            "unreachable": "the site could not be reached",
-            "unreadable": "a page was no board page this crawler can read",
-            "feed_failed": "the feed could not be written",
-            "shutdown": f"the crawl was stopped by {stats.get_value(SIGNAL) or 'a shutdown'}",
-        }.get(reason, f"the crawl stopped ({reason})")
+        if reason == "finished" and lacking:
+            why = f"the films of this job's earlier runs ({lacking}) are not in the feed"
+        else:
+            why = WHY_INCOMPLETE.get(reason, f"the crawl stopped ({reason})").format(
+                signal=stats.get_value(SIGNAL) or "a shutdown"
+            )
         self.verdict = (
             logging.ERROR,
             f"Board incomplete: {why} with {len(self.ranks)} of {expected} films collected; "
@@ -143,4 +183,17 @@ class BoardCompletenessCheck:
         status = exit_status(stats)
         if status:
             line += f" `scrapy crawl` exits with status {status}."
+        verdict = Verdict(
+            spider=self.crawler.spidercls.name,
+            finish_reason=self.reason,
+            complete=bool(stats.get(BOARD_COMPLETE)),
+            written=failure is None and not stats.get(FEED_INCOMPLETE),
+            exit_status=status,
+            films=int(stats.get("board/films_scraped", 0)),
+            expected=int(stats.get(FILMS_EXPECTED) or 0),
+            missing_ranks=str(stats.get("board/missing_ranks", "")),
+            line=line,
+        )
+        self.crawler.stats.set_value(VERDICT, asdict(verdict))
+        logger.info(verdict.log_line())
         logger.log(level, line)

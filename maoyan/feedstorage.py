@@ -37,6 +37,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from scrapy.extensions.feedexport import FileFeedStorage
 
+from maoyan.outcomes import BOARD_COMPLETE, FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
+from maoyan.scrapy_compat import FEED_EXPORT_LOGGER, FEED_STORED_MESSAGES
 from maoyan.stopping import stop_crawl
 
 if TYPE_CHECKING:
@@ -49,15 +51,6 @@ logger = logging.getLogger(__name__)
 
 #: ``.NAME.PID.RANDOM.partial``: the PID tells a later crawl whether the writer is alive.
 PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial$")
-#: Stats key: the feed that could not be written, and the system's reason.
-FEED_FAILED = "feed/failed"
-#: Stats key: where an incomplete crawl's films were published instead of the feed.
-FEED_INCOMPLETE = "feed/incomplete_path"
-#: Stats key: a job resumed with -O whose earlier films (out.incomplete.jsonl) are gone,
-#: so the feed cannot hold the whole board, whatever the job's state counts.
-FEED_LACKS_EARLIER = "feed/earlier_films_missing"
-#: Stats key set by the close-time check (maoyan.extensions): the crawl got every film.
-BOARD_COMPLETE = "board/complete"
 
 #: What to do, by the system's reason a write failed.
 ADVICE = {
@@ -148,7 +141,7 @@ class SilencedFeedLine(logging.Filter):
         self.active = False
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.active or record.msg not in ("Stored %s", "Error storing %s"):
+        if not self.active or record.msg not in FEED_STORED_MESSAGES:
             return True
         return not str(record.args[0] if record.args else "").endswith(f"in: {self.uri}")
 
@@ -171,7 +164,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         self.temp: Path | None = None
         self.failure: str | None = None
         self.quiet = SilencedFeedLine(uri)
-        logging.getLogger("scrapy.extensions.feedexport").addFilter(self.quiet)
+        logging.getLogger(FEED_EXPORT_LOGGER).addFilter(self.quiet)
 
     @classmethod
     def from_crawler(

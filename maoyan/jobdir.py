@@ -16,8 +16,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-#: What Scrapy keeps in a job folder (its scheduler, duplicate filter and SpiderState).
-JOB_FILES = ("requests.queue", "requests.seen", "spider.state")
+from maoyan.scrapy_compat import JOB_FILES, SPIDER_STATE_FILE
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class JobMismatchError(ValueError):
 
 def read_state(jobdir: Path) -> dict | None:
     """The spider state an earlier run left, or ``None`` for a new job."""
-    path = jobdir / "spider.state"
+    path = jobdir / SPIDER_STATE_FILE
     if not path.is_file():
         return None
     try:

@@ -78,8 +78,10 @@ DOWNLOAD_TIMEOUT = 30
 # 429/503 by itself. The pause starts at RETRY_BACKOFF_BASE and doubles.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
-# Scrapy's list without a name that does not resolve and a port that refuses: neither
-# is a passing fault, and retrying them took minutes to say the site was unreachable.
+# Scrapy's list without a name that does not resolve and a port that refuses (neither
+# is a passing fault, and retrying them took minutes to say the site was unreachable),
+# and with the OSErrors a retry can fix named instead of all of OSError (a full disk or
+# a missing file is no network fault).
 RETRY_EXCEPTIONS = [
     "scrapy.exceptions.DownloadFailedError",
     "scrapy.exceptions.DownloadTimeoutError",
@@ -87,7 +89,10 @@ RETRY_EXCEPTIONS = [
     "twisted.internet.error.ConnectionDone",
     "twisted.internet.error.ConnectError",
     "twisted.internet.error.ConnectionLost",
-    OSError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    BrokenPipeError,
+    TimeoutError,
     "scrapy.core.downloader.handlers.http11.TunnelError",
 ]
 RETRY_BACKOFF_BASE = 5.0
@@ -97,6 +102,9 @@ RETRY_BACKOFF_MAX = 120.0
 # then the crawl stops with finish reason "banned".
 MAOYAN_BAN_RETRY_TIMES = 2
 MAOYAN_BAN_BACKOFF = 30.0
+# Ban detection (maoyan.middlewares.bandetection) is what makes a banned crawl stop
+# instead of scraping ban pages; only tests of the bare middleware chain turn it off.
+MAOYAN_BAN_DETECTION_ENABLED = True
 # When this many board pages in a row time out (after their retries), the site is
 # unreachable: stop with finish reason "unreachable" instead of trying the rest. A host
 # that does not resolve or refuses connections is unreachable at the first request.
@@ -113,22 +121,23 @@ MAOYAN_UNREADABLE_DIR = os.environ.get("MAOYAN_UNREADABLE_DIR", "")
 MAOYAN_STALE_BOARD_DAYS = 31
 
 DOWNLOADER_MIDDLEWARES = {
-    # Scrapy's, with a fix so no request slips past a robots.txt still being fetched.
+    # Scrapy's hands "no robots.txt" to some of the requests waiting for it (2.19), so
+    # a forbidden page could be fetched: ours gives every waiting request the answer.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "maoyan.middlewares.SharedRobotsTxtMiddleware": 100,
+    "maoyan.middlewares.robotstxt.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "maoyan.middlewares.BackoffRetryMiddleware": 550,
+    "maoyan.middlewares.retry.BackoffRetryMiddleware": 550,
     # Scrapy's, also following the first-visit redirect to the same URL (which the
     # duplicate filter would drop), a bounded number of times.
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "maoyan.middlewares.SameUrlRedirectMiddleware": 600,
-    # Scrapy's, without downloading the public-suffix list (offline it stalls and warns).
-    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
-    "maoyan.middlewares.SnapshotCookiesMiddleware": 700,
+    "maoyan.middlewares.redirect.SameUrlRedirectMiddleware": 600,
     # Above RedirectMiddleware (600), to see the 302 to the verification page, and
     # above HttpCacheMiddleware (900), so a ban is never cached.
-    "maoyan.middlewares.BanDetectionMiddleware": 950,
+    "maoyan.middlewares.bandetection.BanDetectionMiddleware": 950,
 }
+# Scrapy's CookiesMiddleware keeps Maoyan's uuid cookie. It judges public suffixes
+# with tldextract, told to use the list it ships (maoyan.scrapy_compat): offline, the
+# default would first try to download the list, stalling the crawl.
 
 # --- Output -----------------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -6,7 +6,7 @@ import pytest
 from scrapy.http import HtmlResponse, Response
 
 from maoyan.bans import detect_ban, is_board_page, is_verification_url
-from maoyan.middlewares import backoff_delay, retry_after_seconds
+from maoyan.middlewares.retry import backoff_delay, retry_after_seconds
 from standin.films import BOARDS
 from standin.pages import BANNED_PAGE, render_board_page, render_verify_page
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from scrapy.utils.test import get_crawler
-
 from maoyan.extensions import BoardCompletenessCheck, compact_ranges, crawl_succeeded
-from maoyan.spiders.board import BoardSpider
+from tests.helpers import board_spider
 
 
 def closed_check(ranks, reason="finished", pages_failed=0):
-    crawler = get_crawler(BoardSpider)
-    crawler.stats.open_spider()
-    spider = BoardSpider.from_crawler(crawler)
+    spider = board_spider()
+    crawler = spider.crawler
     check = BoardCompletenessCheck.from_crawler(crawler)
     for rank in ranks:
         check.item_scraped({"rank": rank})

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
 
 from maoyan.items import BoardEntry
 from maoyan.pipelines import DedupeEntryPipeline, ValidateEntryPipeline, missing_or_invalid
-from maoyan.spiders.board import BoardSpider
+from tests.helpers import project_crawler
 
 
 def entry(**overrides) -> BoardEntry:
@@ -33,7 +32,7 @@ def entry(**overrides) -> BoardEntry:
 
 @pytest.fixture
 def crawler():
-    crawler = get_crawler(BoardSpider)
+    crawler = project_crawler()
     crawler.stats.open_spider()
     return crawler
 

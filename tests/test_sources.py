@@ -7,20 +7,17 @@ from pathlib import Path
 
 import scrapy
 from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
 
 from maoyan.items import FEED_FIELDS, BoardEntry
 from maoyan.spiders.board import BoardSpider
+from tests.helpers import board_spider, project_crawler
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mobile"
 PAGE = "https://m.maoyan.com/asgard/board?id=39&year=0&term=0"
 
 
 def mobile_spider(**settings: str) -> BoardSpider:
-    crawler = get_crawler(BoardSpider, settings_dict=settings)
-    crawler.stats.open_spider()
-    crawler.spider = BoardSpider.from_crawler(crawler, source="mobile")
-    return crawler.spider
+    return board_spider(project_crawler(**settings), source="mobile")
 
 
 def test_the_json_after_the_page_is_paced_with_it() -> None:
@@ -29,7 +26,7 @@ def test_the_json_after_the_page_is_paced_with_it() -> None:
     spider = mobile_spider(
         MAOYAN_MOBILE_BASE_URL="https://m.maoyan.com", MAOYAN_MOBILE_API_URL="https://i.maoyan.com"
     )
-    (first,) = spider.source.start_requests()
+    (first,) = spider.board_requests()
     assert first.url == PAGE
     page = HtmlResponse(
         PAGE,
@@ -50,12 +47,12 @@ def test_the_json_after_the_page_is_paced_with_it() -> None:
     assert follow.meta["download_slot"] == first.meta["download_slot"] == "m.maoyan.com"
     assert follow.headers["Referer"] == PAGE.encode()
     assert follow.headers["Accept"].startswith(b"application/json")
-    assert spider.expected_films == 100
+    assert spider.progress.expected == 100
 
 
 def test_the_json_asks_for_a_batch_at_most() -> None:
     spider = mobile_spider(MAOYAN_MOBILE_BATCH="30")
-    (first,) = spider.source.start_requests()
+    (first,) = spider.board_requests()
     page = HtmlResponse(
         PAGE,
         body=(FIXTURES / "board39_page_2026.html").read_bytes(),

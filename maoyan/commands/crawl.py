@@ -27,10 +27,12 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 
-from maoyan.extensions import exit_status
+from maoyan.arguments import ArgumentError, check_arguments
+from maoyan.extensions import exit_status, usage_verdict
 from maoyan.jobdir import Job, JobMismatchError, prepare_job
-from maoyan.spiders.board import TOP100_PAGES, ArgumentError, BoardSpider, check_arguments
-from maoyan.stopping import SIGNAL, stop_crawl
+from maoyan.outcomes import SIGNAL
+from maoyan.spiders.board import BoardSpider
+from maoyan.stopping import stop_crawl
 
 if TYPE_CHECKING:
     import argparse
@@ -49,20 +51,20 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl board`")
         assert self.crawler_process and self.settings is not None
-        if args[0] == BoardSpider.name:
+        judged = args[0] == BoardSpider.name  # the spider whose board the verdict judges
+        if judged:
             try:
                 source, board, _pages = check_arguments(
-                    top100_pages=self.settings.getint("MAOYAN_TOP100_PAGES", TOP100_PAGES),
-                    **opts.spargs,
+                    top100_pages=self.settings.getint("MAOYAN_TOP100_PAGES"), **opts.spargs
                 )
                 jobdir = self.settings.get("JOBDIR")
                 if jobdir and (anew := prepare_job(Path(jobdir), Job(source, board.name))):
                     logger.info(anew)
             except (ArgumentError, JobMismatchError) as error:
-                self.refuse(f"scrapy crawl {args[0]}: error: {error}")
+                self.refuse(args[0], f"scrapy crawl {args[0]}: error: {error}")
                 self.exitcode = 2
                 return
-        crawler = self._create_crawler(args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         if self.settings.getbool("TWISTED_REACTOR_ENABLED", True):
             self.watch_signals(crawler)
@@ -70,13 +72,20 @@ class Command(ScrapyCrawlCommand):
         else:  # no reactor (Scrapy's reactorless mode): Scrapy's own signal handling
             self.crawler_process.start()
         stats = crawler.stats.get_stats()
-        self.exitcode = 1 if self.crawler_process.bootstrap_failed else exit_status(stats)
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        elif judged:  # 0 only for a whole board written
+            self.exitcode = exit_status(stats)
+        elif signal_name := stats.get(SIGNAL):  # another spider: Scrapy's status, or a signal's
+            self.exitcode = 128 + int(getattr(signal, signal_name, signal.SIGINT))
 
-    def refuse(self, line: str) -> None:
+    def refuse(self, spider: str, line: str) -> None:
         """One line, before anything starts: not an asyncio traceback. It goes to the log
-        file as well when there is one (scrapyd's job log), where ``deploy status`` reads it."""
+        file as well when there is one (scrapyd's job log), with the verdict's JSON line
+        ``deploy status`` reads."""
         print(line, file=sys.stderr)
         if self.settings is not None and self.settings.get("LOG_FILE"):
+            logger.info(usage_verdict(spider, line))
             logger.error(line)
 
     def watch_signals(self, crawler: Crawler) -> None:

@@ -2,25 +2,27 @@
 each answer holds.
 
 A source is one way to read Maoyan's boards (the desktop pages, the mobile site and
-its JSON). The spider keeps what all sources share -- arguments, politeness, resuming,
-failures, the feed's shape -- and asks its source only *which* URLs and *what they
-say*. Extraction itself is pure functions in the source's extraction module, so a
-third source is one more module here and one more extraction module.
+its JSON). It never touches the spider: it names the requests a board starts with
+(:class:`PageRequest`), and turns each answer into an :class:`Answer` (entries,
+follow-up requests, the board's date and total, numbers hidden, what to tell the
+user). The spider keeps the state of the board, the stats and the log, and builds
+the Scrapy requests. Extraction itself is pure functions in :mod:`maoyan.extract`, so
+a third source is one more module here and one more extraction module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    import scrapy
-    from scrapy.http import Response
+    from collections import Counter
+
     from scrapy.settings import BaseSettings
 
     from maoyan.boards import Board
-    from maoyan.spiders.board import BoardSpider
 
 
 #: Request meta key the spider sets on a board's pages and JSON answers: only those are
@@ -54,32 +56,85 @@ class AnswerKind:
     when_refused: str = ""
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """A request a source wants made: ``kind`` names what the answer must hold (a key
+    of the source's ``answers``); ``slot`` the download slot it is paced in, when the
+    source's hosts must share one; ``accept`` its Accept header, when not a page's."""
+
+    url: str
+    kind: str
+    priority: int = 0
+    referer: str | None = None
+    slot: str | None = None
+    accept: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a source noticed, for the spider to log."""
+
+    level: int
+    message: str
+
+
+@dataclass
+class Answer:
+    """What one answer holds: ``entries`` (the feed's fields this source read; the
+    spider adds ``source`` and ``crawled_at``), the requests it calls for, the board's
+    date and total films when it says them, and the ``(rank, field)`` of each number
+    it shows only as web-font glyphs."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    follow: list[PageRequest] = field(default_factory=list)
+    board_date: str | None = None
+    total: int | None = None
+    numbers_hidden: list[tuple[int | None, str]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def note(self, level: int, message: str) -> None:
+        self.notes.append(Note(level, message))
+
+
+@dataclass
+class BoardCounts:
+    """What the spider counted of one board, for the source's closing words."""
+
+    requests: Counter[str]
+    numbers_hidden: Counter[str]
+
+
 class Source:
     """A source of board entries. Subclasses set ``name`` and ``answers`` and
-    implement the three methods."""
+    implement :meth:`start`, :meth:`again` and :meth:`read`."""
 
     name: ClassVar[str]
     #: The kinds of answer this source's requests expect, by the key the spider puts
     #: in their meta.
     answers: ClassVar[dict[str, AnswerKind]]
 
-    def __init__(self, spider: BoardSpider, board: Board, settings: BaseSettings) -> None:
-        self.spider = spider
+    def __init__(self, board: Board, settings: BaseSettings) -> None:
         self.board = board
         self.board_number = board.ids[self.name]
 
-    def start_requests(self) -> Iterator[scrapy.Request]:
-        """The board's first requests, best rank first."""
+    def start(self, pages: int | None) -> list[PageRequest]:
+        """The board's first requests, best rank first (``pages``: of a board walked
+        page by page, how many)."""
         raise NotImplementedError
 
-    def parse(self, response: Response) -> Iterator[dict[str, Any] | scrapy.Request]:
-        """Entries (the feed's fields this source read; the spider adds the rest and
-        ``crawled_at``) and any further request the answer calls for."""
-        raise NotImplementedError
-
-    def request_again(self, url: str, referer: str | None) -> scrapy.Request:
+    def again(self, url: str, referer: str | None) -> PageRequest:
         """A request for a URL an earlier run of the job did not finish (resuming)."""
         raise NotImplementedError
 
-    def closed(self, reason: str) -> None:
-        """Say, once the crawl is over, what the source noticed on the way."""
+    def read(self, text: str, url: str, kind: str, expected: int) -> Answer:
+        """What an answer of ``kind`` holds; ``expected`` is how many films the board
+        is known to hold so far (0: not known)."""
+        raise NotImplementedError
+
+    def closing_words(self, counts: BoardCounts) -> list[Note]:
+        """What to say, once the crawl is over, of what the source noticed on the way."""
+        return []
+
+
+#: The log levels sources speak at.
+INFO, WARNING = logging.INFO, logging.WARNING

@@ -9,21 +9,16 @@ the pager would send. Numbers the pages draw with a web font are left null and n
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from maoyan.bans import is_board_page
 from maoyan.extract.desktop import NUMBER_FIELDS, parse_board_page
-from maoyan.sources.base import AnswerKind, Source
+from maoyan.sources.base import WARNING, Answer, AnswerKind, BoardCounts, Note, PageRequest, Source
 
 if TYPE_CHECKING:
-    import scrapy
-    from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
     from maoyan.boards import Board
-    from maoyan.spiders.board import BoardSpider
 
 PAGE_SIZE = 10
 #: The meta key of a desktop board page (``True``: requests of jobs begun before 1.2).
@@ -49,56 +44,58 @@ class DesktopSource(Source):
             "`scrapy crawl board -a source=mobile -a board=top100 -O out.jsonl`. ",
         )
     }
-    #: The site root; the MAOYAN_BASE_URL setting overrides it.
-    base_url = "https://www.maoyan.com"
 
-    def __init__(self, spider: BoardSpider, board: Board, settings: BaseSettings) -> None:
-        super().__init__(spider, board, settings)
-        self.base_url = (settings.get("MAOYAN_BASE_URL") or self.base_url).rstrip("/")
-        #: Numbers the pages draw with a web font, by feed field.
-        self.numbers_hidden: Counter[str] = Counter()
+    def __init__(self, board: Board, settings: BaseSettings) -> None:
+        super().__init__(board, settings)
+        self.base_url = settings.get("MAOYAN_BASE_URL").rstrip("/")
 
     def board_url(self, offset: int) -> str:
         return f"{self.base_url}/board/{self.board_number}?offset={offset}"
 
-    def start_requests(self) -> Iterator[scrapy.Request]:
-        spider = self.spider
+    def start(self, pages: int | None) -> list[PageRequest]:
         if self.board.name != "top100":
-            yield spider.page_request(self.board_url(0), BOARD_HTML)
-            return
-        for offset in range(0, spider.pages * PAGE_SIZE, PAGE_SIZE):
-            # Earlier pages first: with one request at a time the feed is in rank order.
-            referer = self.board_url(offset - PAGE_SIZE) if offset else None
-            yield spider.page_request(self.board_url(offset), BOARD_HTML, -offset, referer)
+            return [PageRequest(self.board_url(0), BOARD_HTML)]
+        # Earlier pages first: with one request at a time the feed is in rank order;
+        # each page after the first with the page before it as its Referer.
+        return [
+            PageRequest(
+                self.board_url(offset),
+                BOARD_HTML,
+                -offset,
+                self.board_url(offset - PAGE_SIZE) if offset else None,
+            )
+            for offset in range(0, (pages or 0) * PAGE_SIZE, PAGE_SIZE)
+        ]
 
-    def request_again(self, url: str, referer: str | None) -> scrapy.Request:
-        return self.spider.page_request(url, BOARD_HTML, 1, referer)
+    def again(self, url: str, referer: str | None) -> PageRequest:
+        return PageRequest(url, BOARD_HTML, 1, referer)
 
-    def parse(self, response: Response) -> Iterator[dict[str, Any] | scrapy.Request]:
-        spider = self.spider
-        page = parse_board_page(response.text, response.url)
-        if not page.entries:
-            spider.logger.warning("Board page %s shows a board with no films", response.url)
-        self.numbers_hidden.update(name for _, name in page.numbers_hidden)
-        if page.numbers_hidden:
-            spider.crawler.stats.inc_value("board/numbers_hidden", len(page.numbers_hidden))
-        spider.check_board_date(page.board_date)
-        for entry in page.entries:
-            yield {**entry, "board_id": self.board.feed_id}
-        if self.board.name != "top100" and page.next_url:
-            yield spider.page_request(page.next_url, BOARD_HTML, referer=response.url)
-
-    def closed(self, reason: str) -> None:
-        if not self.numbers_hidden:
-            return
-        fields = [name for name in NUMBER_FIELDS if name in self.numbers_hidden]
-        self.spider.logger.warning(
-            "%d number(s) of board %d could not be read (%s): the page draws their digits "
-            "with a web font (span.stonefont), so its text does not hold them. They are null "
-            "in the feed; the entries are kept. This project does not decode the font (it is "
-            "the site's protection of these numbers). %s",
-            self.numbers_hidden.total(),
-            self.board_number,
-            ", ".join(f"{name} x{self.numbers_hidden[name]}" for name in fields),
-            MOBILE_ADVICE.get(self.board.name, ""),
+    def read(self, text: str, url: str, kind: str, expected: int) -> Answer:
+        page = parse_board_page(text, url)
+        answer = Answer(
+            entries=[{**entry, "board_id": self.board.feed_id} for entry in page.entries],
+            board_date=page.board_date,
+            numbers_hidden=page.numbers_hidden,
         )
+        if not page.entries:
+            answer.note(WARNING, f"Board page {url} shows a board with no films")
+        if self.board.name != "top100" and page.next_url:
+            answer.follow.append(PageRequest(page.next_url, BOARD_HTML, referer=url))
+        return answer
+
+    def closing_words(self, counts: BoardCounts) -> list[Note]:
+        hidden = counts.numbers_hidden
+        if not hidden:
+            return []
+        fields = [name for name in NUMBER_FIELDS if name in hidden]
+        return [
+            Note(
+                WARNING,
+                f"{hidden.total()} number(s) of board {self.board_number} could not be read "
+                f"({', '.join(f'{name} x{hidden[name]}' for name in fields)}): the page draws "
+                "their digits with a web font (span.stonefont), so its text does not hold "
+                "them. They are null in the feed; the entries are kept. This project does not "
+                "decode the font (it is the site's protection of these numbers). "
+                f"{MOBILE_ADVICE.get(self.board.name, '')}",
+            )
+        ]

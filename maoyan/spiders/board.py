@@ -1,46 +1,54 @@
 """The ``board`` spider: one board from one source into the feed.
 
 Which URLs a source asks for and what its answers say is the source's business
-(:mod:`maoyan.sources`); the spider keeps what every source shares: the arguments,
-resuming a job, what a failed request means, and the feed's shape. The pace is set
-in settings; bans are caught by :mod:`maoyan.middlewares`.
+(:mod:`maoyan.sources`); the spider keeps what every source shares: the arguments
+(:mod:`maoyan.arguments`), the board's state as the crawl goes, resuming a job, what a
+failed request means, the stats, the log and the feed's shape. The pace is set in
+settings; bans are caught by :mod:`maoyan.middlewares.bandetection`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
-from maoyan.boards import Board, find_board, offered
+from maoyan.arguments import check_arguments
 from maoyan.items import FEED_FIELDS, BoardEntry
 from maoyan.jobdir import Job
-from maoyan.middlewares import (
-    BOARD_PAGE,
+from maoyan.outcomes import (
+    FILMS_EXPECTED,
     HOST_GONE,
+    PAGES_FAILED,
+    ROBOTS_FORBIDS,
     TIMED_OUT_WHY,
     UNREACHABLE_REASON,
     BannedPage,
+    CrawlStopped,
     PastTheBoard,
     SiteUnreachable,
-    declare_unreachable,
 )
 from maoyan.sources import SOURCES
+from maoyan.sources.base import BOARD_PAGE, BoardCounts, PageRequest
 from maoyan.sources.desktop import PAGE_SIZE
-from maoyan.stopping import CrawlStopped
+from maoyan.stopping import declare_unreachable
 
 if TYPE_CHECKING:
     from typing import Self
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from maoyan.boards import Board
 
 #: Request meta key: the board page's URL as first asked for, whatever redirects follow.
 PAGE_URL = "maoyan_page_url"
@@ -49,87 +57,19 @@ PAGE_URL = "maoyan_page_url"
 UNREACHABLE = (DownloadTimeoutError, ConnectError)
 
 
-#: The spider's arguments; ``_job`` is the job id scrapyd passes to every crawl.
-ARGUMENTS = ("source", "board", "pages", "_job")
-#: What an argument left out means.
-DEFAULTS = {"source": "desktop", "board": "top100", "pages": "the whole board"}
-#: Pages of the desktop TOP100 (the MAOYAN_TOP100_PAGES setting; benchmarks raise it
-#: for a larger stand-in).
-TOP100_PAGES = 10
+@dataclass
+class BoardProgress:
+    """What the spider knows of its board as the crawl goes."""
 
+    board: Board
+    #: How many films the board should have (more if its answers show more ranks).
+    expected: int
+    requests: Counter[str] = field(default_factory=Counter)
+    numbers_hidden: Counter[str] = field(default_factory=Counter)
+    date_checked: bool = False
 
-class ArgumentError(ValueError):
-    """A spider argument that cannot be right: said in one line before any request."""
-
-
-def check_arguments(
-    *, top100_pages: int = TOP100_PAGES, **arguments: object
-) -> tuple[str, Board, int | None]:
-    """``(source, board, pages)`` from the ``-a`` arguments (``pages`` only for the desktop
-    TOP100, the one board walked page by page), or an :class:`ArgumentError`
-    that says what is wrong: an unknown name (a typo would otherwise crawl TOP100 without
-    a word), an empty value (an unset variable in a cron line), a source or board that
-    does not exist, a board the source does not show (with the boards it does), a number
-    of pages that is not positive or beyond the board (``top100_pages``)."""
-    unknown = sorted(set(arguments) - set(ARGUMENTS))
-    if unknown:
-        raise ArgumentError(
-            f"unknown argument {', '.join(unknown)}: the board spider takes source "
-            "(desktop or mobile), board (top100, most-expected, ...) and pages "
-            "(desktop TOP100 only)"
-        )
-    for name in ("source", "board", "pages"):
-        value = arguments.get(name)
-        if value is not None and not str(value).strip():
-            raise ArgumentError(
-                f"{name}= is empty (an unset variable?): give a value, or leave -a {name} "
-                f"out for the default ({DEFAULTS[name]})"
-            )
-    source = str(arguments.get("source") or "desktop").strip().lower()
-    if source not in SOURCES:
-        raise ArgumentError(f"source={source}: no such source; use desktop or mobile")
-    value = arguments.get("board") or "top100"
-    board = find_board(source, value)
-    if board is None:
-        raise ArgumentError(
-            f"board={value}: the {source} source has no such board{elsewhere(source, value)}; "
-            f"it offers {offered(source)}"
-        )
-    pages = arguments.get("pages")
-    walked = board.name == "top100" and source == "desktop"
-    if pages is None:
-        return source, board, (board.size or 0) // PAGE_SIZE if walked else None
-    if not walked:
-        raise ArgumentError(f"pages={pages}: pages applies to the desktop TOP100 only")
-    try:
-        page_count = int(str(pages).strip())
-    except ValueError:
-        page_count = 0
-    if page_count < 1:
-        raise ArgumentError(
-            f"pages={pages}: give a whole number of pages, 1 or more ({top100_pages} is all)"
-        )
-    if page_count > top100_pages:
-        raise ArgumentError(
-            f"pages={pages}: TOP100 has {top100_pages} pages ({top100_pages * PAGE_SIZE} "
-            f"films, {PAGE_SIZE} a page); give 1 to {top100_pages}"
-        )
-    return source, board, page_count
-
-
-def elsewhere(source: str, value: object) -> str:
-    """Where a board a source lacks can be had, said as a hint for the usage error."""
-    for other in SOURCES:
-        board = find_board(other, value) if other != source else None
-        if board is None:
-            continue
-        if source in board.ids:
-            return (
-                f" ({value} is the {other} source's number for {board.name}; "
-                f"here use -a board={board.name})"
-            )
-        return f" (the {other} source has {board.name}: -a source={other})"
-    return ""
+    def counts(self) -> BoardCounts:
+        return BoardCounts(self.requests, self.numbers_hidden)
 
 
 def parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -163,12 +103,6 @@ class BoardSpider(scrapy.Spider):
     """
 
     name = "board"
-    #: Board pages in a row that cannot connect before the crawl stops as unreachable;
-    #: the MAOYAN_UNREACHABLE_PAGES setting overrides it.
-    unreachable_limit = 2
-    #: A board dated more than this many days ago is named in the log as not updated;
-    #: the MAOYAN_STALE_BOARD_DAYS setting overrides it.
-    stale_after_days = 31
 
     def __init__(
         self,
@@ -176,32 +110,29 @@ class BoardSpider(scrapy.Spider):
         pages: int | str | None = None,
         source: str | None = None,
         *args: Any,
+        top100_pages: int,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.source_name, self.board, self.pages = check_arguments(
-            source=source,
-            board=board,
-            pages=pages,
-            top100_pages=int(kwargs.pop("top100_pages", TOP100_PAGES)),
+        self.source_name, board_found, self.pages = check_arguments(
+            source=source, board=board, pages=pages, top100_pages=top100_pages
         )
-        #: How many films the board should have (more if its answers show more ranks).
-        self.expected_films = self.pages * PAGE_SIZE if self.pages else (self.board.size or 0)
+        self.board = board_found
+        expected = self.pages * PAGE_SIZE if self.pages else (board_found.size or 0)
+        self.progress = BoardProgress(board_found, expected)
         self.cookies: dict[str, str] = {}
         self.unreachable_in_a_row = 0
-        self.board_date_checked = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         settings = crawler.settings
-        kwargs.setdefault("top100_pages", settings.getint("MAOYAN_TOP100_PAGES", TOP100_PAGES))
+        kwargs.setdefault("top100_pages", settings.getint("MAOYAN_TOP100_PAGES"))
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.cookies = parse_cookie_header(settings.get("MAOYAN_COOKIE"))
-        spider.unreachable_limit = settings.getint(
-            "MAOYAN_UNREACHABLE_PAGES", cls.unreachable_limit
-        )
-        spider.stale_after_days = settings.getint("MAOYAN_STALE_BOARD_DAYS", cls.stale_after_days)
-        spider.source = SOURCES[spider.source_name](spider, spider.board, settings)
+        spider.unreachable_limit = settings.getint("MAOYAN_UNREACHABLE_PAGES")
+        spider.stale_after_days = settings.getint("MAOYAN_STALE_BOARD_DAYS")
+        spider.source = SOURCES[spider.source_name](spider.board, settings)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         user_agent = settings.get("USER_AGENT") or ""
         if not settings.get("MAOYAN_CONTACT") and "MAOYAN_CONTACT" in user_agent:
             spider.logger.warning(
@@ -212,20 +143,35 @@ class BoardSpider(scrapy.Spider):
             )
         return spider
 
-    def page_request(
-        self, url: str, kind: str, priority: int = 0, referer: str | None = None
-    ) -> scrapy.Request:
-        """A request for one of the board's pages (or JSON answers): ``kind`` names
-        what it must hold (a key of its source's ``answers``), for the ban middleware."""
+    def opened(self) -> None:
+        """The stats are open: say how many films the board should have."""
+        self.crawler.stats.set_value(FILMS_EXPECTED, self.progress.expected)
+
+    def page_request(self, wanted: PageRequest) -> scrapy.Request:
+        """The Scrapy request for one of the board's pages (or JSON answers), its kind
+        in the meta for the ban middleware."""
+        self.progress.requests[wanted.kind] += 1
+        headers = {}
+        if wanted.referer:
+            headers["Referer"] = wanted.referer
+        if wanted.accept:
+            headers["Accept"] = wanted.accept
+        meta: dict[str, Any] = {BOARD_PAGE: wanted.kind, PAGE_URL: wanted.url}
+        if wanted.slot:
+            meta["download_slot"] = wanted.slot
         return scrapy.Request(
-            url,
+            wanted.url,
             callback=self.parse,
             errback=self.page_failed,
             cookies=self.cookies,
-            priority=priority,
-            headers={"Referer": referer} if referer else None,
-            meta={BOARD_PAGE: kind, PAGE_URL: url},
+            priority=wanted.priority,
+            headers=headers or None,
+            meta=meta,
         )
+
+    def board_requests(self) -> list[scrapy.Request]:
+        """The board's first requests, best rank first."""
+        return [self.page_request(wanted) for wanted in self.source.start(self.pages)]
 
     @property
     def unfinished(self) -> dict[str, str | None]:
@@ -245,23 +191,37 @@ class BoardSpider(scrapy.Spider):
             state["runs"] = state.get("runs", 0) + 1  # more than one: a job resumed
         for url, referer in list(self.unfinished.items()):
             self.logger.info("Resuming: fetching %s again (not parsed in an earlier run)", url)
-            request = self.source.request_again(url, referer)
+            request = self.page_request(self.source.again(url, referer))
             yield request.replace(dont_filter=True)  # the duplicate filter has seen it
-        for request in self.source.start_requests():
+        for request in self.board_requests():
             yield request
 
     def parse(self, response: Response) -> Any:
         crawled_at = utc_now()
         self.unreachable_in_a_row = 0
         self.unfinished.pop(response.meta.get(PAGE_URL, response.url), None)
-        self.crawler.stats.inc_value("board/pages_parsed")
-        for result in self.source.parse(response):
-            if isinstance(result, scrapy.Request):
-                yield result
-                continue
-            if result.get("rank") is not None:
-                self.expected_films = max(self.expected_films, result["rank"])
-            yield self.entry(result, crawled_at)
+        stats = self.crawler.stats
+        stats.inc_value("board/pages_parsed")
+        progress = self.progress
+        answer = self.source.read(
+            response.text, response.url, response.meta.get(BOARD_PAGE), progress.expected
+        )
+        if answer.numbers_hidden:
+            progress.numbers_hidden.update(name for _, name in answer.numbers_hidden)
+            stats.inc_value("board/numbers_hidden", len(answer.numbers_hidden))
+        self.check_board_date(answer.board_date)
+        expected = max(progress.expected, answer.total or 0)
+        for fields in answer.entries:
+            if fields.get("rank") is not None:
+                expected = max(expected, fields["rank"])
+            yield self.entry(fields, crawled_at)
+        if expected != progress.expected:
+            progress.expected = expected
+            stats.set_value(FILMS_EXPECTED, expected)
+        for note in answer.notes:
+            self.logger.log(note.level, note.message)
+        for wanted in answer.follow:
+            yield self.page_request(wanted)
 
     def entry(self, fields: dict[str, Any], crawled_at: str) -> BoardEntry:
         """The feed line: every field of the contract, null where the source had none."""
@@ -270,9 +230,9 @@ class BoardSpider(scrapy.Spider):
 
     def check_board_date(self, board_date: str | None) -> None:
         """Name a board whose date is long past, once: its numbers are not today's."""
-        if self.board_date_checked or not board_date:
+        if self.progress.date_checked or not board_date:
             return
-        self.board_date_checked = True
+        self.progress.date_checked = True
         try:
             age = (datetime.now(UTC).date() - date.fromisoformat(board_date)).days
         except ValueError:  # a date-shaped text that is no date
@@ -288,7 +248,9 @@ class BoardSpider(scrapy.Spider):
             )
 
     def closed(self, reason: str) -> None:
-        self.source.closed(reason)
+        for note in self.source.closing_words(self.progress.counts()):
+            self.logger.log(note.level, note.message)
+        self.crawler.stats.set_value("board/requests", self.progress.requests.total())
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
@@ -305,7 +267,7 @@ class BoardSpider(scrapy.Spider):
         if failure.check(PastTheBoard):
             self.logger.info("Board page %s not requested: %s.", request.url, failure.value)
             return
-        self.crawler.stats.inc_value("board/pages_failed")
+        self.crawler.stats.inc_value(PAGES_FAILED)
         if failure.check(SiteUnreachable):
             # Said once, in one line, by declare_unreachable; each page only named.
             self.logger.info("Board page %s not fetched: the site is unreachable.", request.url)
@@ -318,11 +280,7 @@ class BoardSpider(scrapy.Spider):
             )
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
-            self.logger.error(
-                "Not fetching %s: the site's robots.txt forbids it, and this project obeys "
-                "robots.txt (ROBOTSTXT_OBEY = True).",
-                request.url,
-            )
+            self.logger.error("Not fetching %s: %s.", request.url, ROBOTS_FORBIDS)
             return
         if failure.check(HttpError):
             status = failure.value.response.status
