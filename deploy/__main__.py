@@ -14,7 +14,7 @@ unreachable scrapyd is said as such, and nothing is uploaded.
 
 scrapyd 1.6 shows no exit status: a banned or incomplete crawl looks finished like
 a good one in ``listjobs.json``. ``status`` reads each finished job's log (through
-scrapyd's own ``log_url``) for the verdict the crawl wrote there.
+scrapyd's own ``log_url``) for the verdict's JSON line the crawl wrote there.
 
 Targets are the ``[deploy:NAME]`` sections of scrapy.cfg (and of
 ``~/.config/scrapy.cfg``); credentials come from the environment.
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,8 @@ from urllib.parse import urljoin
 
 import requests
 from scrapyd_client.utils import get_auth, get_config
+
+from maoyan_common.verdict import last_verdict
 
 SPIDER = "board"
 
@@ -169,29 +170,18 @@ def api_problem(error: requests.RequestException) -> str:
     return f"scrapyd's API failed: {error}"
 
 
-#: What a crawl's log says about how it ended (see maoyan.extensions, scrapy's engine).
-CLOSED = re.compile(r"Spider closed \((?P<reason>[^)]*)\)")
-VERDICT = re.compile(
-    r"\] (?:INFO|ERROR): (?P<verdict>Board (?:complete|incomplete|not written)[^\n]*)"
-)
-#: A crawl refused before it started (a wrong spider argument, a JOBDIR of another
-#: job): maoyan.commands.crawl writes the line to the job's log, and exits 2.
-REFUSED = re.compile(r"\] ERROR: scrapy crawl \S+: error: (?P<why>[^\n]*)")
-
-
 def job_outcome(log: str) -> tuple[bool, str]:
-    """``(succeeded, what happened)`` from a crawl's log, as the crawl itself judged it."""
-    closed = CLOSED.findall(log)
-    verdicts = VERDICT.findall(log)
-    reason = closed[-1] if closed else None
-    if reason is None and (refused := REFUSED.findall(log)):
-        return False, f"FAILED (usage): {refused[-1]}"
-    if reason is None:
+    """``(succeeded, what happened)`` from a crawl's log, as the crawl itself judged it:
+    the verdict's JSON line the crawl writes before its last line (maoyan_common.verdict)."""
+    verdict = last_verdict(log)
+    if verdict is None:
         return False, "the log has no end: the crawl was killed or is still running"
-    verdict = verdicts[-1] if verdicts else "no verdict in the log"
-    ok = reason == "finished" and verdict.startswith("Board complete")
-    verdict = verdict.split(" `scrapy crawl` exits")[0]
-    return ok, f"{'OK' if ok else 'FAILED'} ({reason}): {verdict}"
+    reason = verdict.get("finish_reason", "?")
+    if reason == "usage":
+        return False, f"FAILED (usage): {verdict.get('why', '')}"
+    ok = verdict.get("exit_status") == 0
+    line = str(verdict.get("line", "")).split(" `scrapy crawl` exits")[0]
+    return ok, f"{'OK' if ok else 'FAILED'} ({reason}): {line}"
 
 
 def status(name: str, limit: int) -> int:

@@ -3,9 +3,9 @@ and exit status 2, never a crawl of another board or a traceback."""
 
 from __future__ import annotations
 
-from maoyan.boards import Board, find_board, offered
 from maoyan.sources import SOURCES
 from maoyan.sources.desktop import PAGE_SIZE
+from maoyan_common.boards import Board, find_board, offered
 
 #: The spider's arguments; ``_job`` is the job id scrapyd passes to every crawl.
 ARGUMENTS = ("source", "board", "pages", "_job")

@@ -8,7 +8,6 @@ of ``scrapy crawl``.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 from dataclasses import asdict, dataclass
@@ -28,6 +27,7 @@ from maoyan.outcomes import (
     VERDICT,
     WHY_INCOMPLETE,
 )
+from maoyan_common.verdict import verdict_line
 
 if TYPE_CHECKING:
     from typing import Self
@@ -77,10 +77,6 @@ def crawl_succeeded(stats: dict[str, Any]) -> bool:
     return exit_status(stats) == 0
 
 
-#: What starts the one log line a program reads: ``VERDICT_MARK`` and a JSON object.
-VERDICT_MARK = "Verdict (JSON): "
-
-
 @dataclass(frozen=True)
 class Verdict:
     """How the crawl ended, as a program reads it: one JSON log line just before the
@@ -97,14 +93,13 @@ class Verdict:
     line: str
 
     def log_line(self) -> str:
-        return VERDICT_MARK + json.dumps(asdict(self), ensure_ascii=False)
+        return verdict_line(asdict(self))
 
 
-def usage_verdict(spider: str, why: str) -> str:
+def usage_verdict(spider: str, line: str, why: str) -> str:
     """The JSON line of a crawl refused before it started (exit status 2)."""
-    return VERDICT_MARK + json.dumps(
-        {"spider": spider, "finish_reason": "usage", "exit_status": 2, "line": why},
-        ensure_ascii=False,
+    return verdict_line(
+        {"spider": spider, "finish_reason": "usage", "exit_status": 2, "line": line, "why": why}
     )
 
 

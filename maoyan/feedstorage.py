@@ -24,14 +24,10 @@ holds for the feed scrapyd asks for in its ``items_dir``.
 from __future__ import annotations
 
 import errno
-import glob
 import io
 import logging
 import os
-import re
 import shutil
-import stat
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -40,6 +36,7 @@ from scrapy.extensions.feedexport import FileFeedStorage
 from maoyan.outcomes import BOARD_COMPLETE, FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
 from maoyan.scrapy_compat import FEED_EXPORT_LOGGER, FEED_STORED_MESSAGES
 from maoyan.stopping import stop_crawl
+from maoyan_common.files import move_into_place, real, remove_leftovers, temporary_beside
 
 if TYPE_CHECKING:
     from typing import Self
@@ -48,9 +45,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
-
-#: ``.NAME.PID.RANDOM.partial``: the PID tells a later crawl whether the writer is alive.
-PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial$")
 
 #: What to do, by the system's reason a write failed.
 ADVICE = {
@@ -62,29 +56,6 @@ ADVICE = {
     errno.EPERM: "this user may not write there: fix the folder's permissions or "
     "write the feed elsewhere",
 }
-
-
-def writer_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(target: Path) -> list[Path]:
-    """Temporary feeds a killed crawl left beside ``target``: never complete, never
-    cleaned by anyone else."""
-    removed = []
-    for path in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
-        match = PARTIAL.match(path.name)
-        if match and match["name"] == target.name and writer_alive(int(match["pid"])):
-            continue
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
 
 
 def incomplete_path(target: Path) -> Path:
@@ -160,7 +131,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
         self.crawler = crawler
         self.given = Path(self.path)
         #: The file itself: a symlinked feed is written through to the link's target.
-        self.target = Path(os.path.realpath(self.path))
+        self.target = real(Path(self.path))
         self.temp: Path | None = None
         self.failure: str | None = None
         self.quiet = SilencedFeedLine(uri)
@@ -201,13 +172,7 @@ class AtomicFileFeedStorage(FileFeedStorage):
             self.target.parent.mkdir(parents=True, exist_ok=True)
             for path in remove_leftovers(self.target):
                 logger.info("Removed %s, the unfinished feed of a crawl that was killed", path)
-            handle, name = tempfile.mkstemp(
-                prefix=f".{self.target.name}.{os.getpid()}.",
-                suffix=".partial",
-                dir=self.target.parent,
-            )
-            os.close(handle)
-            self.temp = Path(name)
+            self.temp = temporary_beside(self.target)
             if seed := self.earlier_films():
                 shutil.copyfile(seed, self.temp)  # added to a copy, not to the original
             raw = io.FileIO(self.temp, "a")
@@ -307,11 +272,4 @@ class AtomicFileFeedStorage(FileFeedStorage):
 
     def move_into_place(self, destination: Path) -> None:
         assert self.temp is not None
-        try:
-            mode = stat.S_IMODE(destination.stat().st_mode)
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(self.temp, mode)
-        os.replace(self.temp, destination)
+        move_into_place(self.temp, destination)

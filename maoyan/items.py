@@ -13,7 +13,7 @@ class BoardEntry(scrapy.Item):
 
     # int: the board, the same for both sources: 4 TOP100, 7 热映口碑榜, 6 最受期待榜,
     # 1 国内票房榜, 2 北美票房榜 (the desktop's and the app API's numbers); 56 周票房榜,
-    # 55 购票评分榜 (mobile only). See maoyan.boards.
+    # 55 购票评分榜 (mobile only). See maoyan_common.boards.
     board_id = scrapy.Field()
     rank = scrapy.Field()  # int: the number in i.board-index / the API's rank
     movie_id = scrapy.Field()  # int: from /films/<id> / the API's id

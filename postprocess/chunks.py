@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from postprocess.output import process_alive
+from maoyan_common.files import process_alive
 
 #: Spool folders are ``postprocess-PID-RANDOM`` in the temporary folder.
 SPOOL_PREFIX = "postprocess-"

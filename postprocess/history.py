@@ -19,13 +19,11 @@ the film's title: no step handles a Python object per line in one process.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+from maoyan_common.clock import BEIJING_OFFSET
 from postprocess.normalise import parse_box_office, parse_score, parse_wish_count
-
-#: Beijing has kept UTC+8 all year since 1991: a fixed offset, no zone database needed.
-BEIJING = timedelta(hours=8)
 
 #: What a day's winning line gives, normalised (see :class:`DayValues`).
 DAY_COLUMNS = [
@@ -71,7 +69,7 @@ CANDIDATE_NUMBERS = ("board_id", "movie_id", "rank", "values")
 def beijing_day(time_key: str) -> str:
     """The Beijing date of a UTC time key (``2023-11-08T22:08:18.000000Z`` -> 2023-11-09)."""
     moment = datetime.strptime(time_key[:13], "%Y-%m-%dT%H")
-    return (moment + BEIJING).date().isoformat()
+    return (moment + BEIJING_OFFSET).date().isoformat()
 
 
 def board_day(value: object) -> str | None:

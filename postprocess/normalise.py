@@ -12,6 +12,8 @@ import string
 from datetime import date
 from decimal import Decimal
 
+from maoyan_common.boards import currency as board_currency
+
 WHITESPACE = re.compile(r"\s+")
 RELEASE = re.compile(
     r"""^\s*
@@ -42,8 +44,6 @@ FULL_WIDTH_ALNUM = str.maketrans(
 )
 #: Why a board number is null although the feed had something: the two problems.
 HIDDEN, UNPARSED = "hidden", "unparsed"
-#: The currency of each board's box office where the text does not name one.
-BOARD_CURRENCY = {1: "CNY", 2: "USD"}
 
 
 def normalise_title(value: object) -> str | None:
@@ -200,7 +200,8 @@ def parse_box_office(value: object, board_id: int) -> tuple[float | None, str | 
         return None, None, UNPARSED
     if amount is None:
         return None, None, problem
-    currency = "USD" if unit == "美元" else BOARD_CURRENCY.get(board_id, "CNY")
+    # The board's own currency where the text does not name one (maoyan_common.boards).
+    currency = "USD" if unit == "美元" else board_currency(board_id) or "CNY"
     return amount, currency, None
 
 

@@ -8,17 +8,21 @@ killed run leaves no partial file and its earlier outputs stay as they were.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import re
-import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import orjson
+
+from maoyan_common.files import (
+    move_into_place,
+    new_file_mode,
+    real,
+    remove_leftovers,
+    temporary_beside,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,38 +30,6 @@ if TYPE_CHECKING:
 FORMATS = (".jsonl", ".csv", ".parquet")
 #: What makes a spreadsheet read a CSV cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-#: Temporary files are named ``.NAME.PID.RANDOM.partial``: the PID tells a later run
-#: whether the run that left one is still alive.
-PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.partial$")
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
-def remove_leftovers(target: Path) -> list[Path]:
-    """Remove the temporary files a killed run left beside ``target``; they are never
-    complete (a finished file is renamed), and nobody else will clean them."""
-    removed = []
-    for path in target.parent.glob(f".{glob.escape(target.name)}.*.partial"):
-        match = PARTIAL.match(path.name)
-        if match and match["name"] == target.name and process_alive(int(match["pid"])):
-            continue  # another run writing the same output right now
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
-
-
-def real(target: Path) -> Path:
-    """The file a path names, through symlinks (an output that is a link is written
-    through it, not replaced by a regular file)."""
-    return Path(os.path.realpath(target))
 
 
 @contextlib.contextmanager
@@ -90,13 +62,6 @@ def output_lock(targets: list[Path]) -> Iterator[None]:
             os.close(handle)
 
 
-def new_file_mode() -> int:
-    """The mode ``open()`` gives a new file under the current umask (0644 under 022)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 class Staging:
     """Outputs written under temporary names beside their targets, published together.
 
@@ -122,12 +87,7 @@ class Staging:
         """The temporary path that will become ``target`` (a symlinked target: the link's
         file, as editors and ``cp`` write it)."""
         if target not in self.temps:
-            file = self.file(target)
-            handle, name = tempfile.mkstemp(
-                prefix=f".{file.name}.{os.getpid()}.", suffix=".partial", dir=file.parent
-            )
-            os.close(handle)
-            self.temps[target] = Path(name)
+            self.temps[target] = temporary_beside(self.file(target))
         return self.temps[target]
 
     def remove(self, target: Path) -> None:
@@ -144,16 +104,11 @@ class Staging:
 
     def publish(self) -> None:
         default_mode = new_file_mode()
-        for target, temp in self.temps.items():
-            try:
-                mode = stat.S_IMODE(self.file(target).stat().st_mode)
-            except FileNotFoundError:
-                mode = default_mode
-            os.chmod(temp, mode)
+        for temp in self.temps.values():
             with temp.open("rb") as done:
                 os.fsync(done.fileno())
-        for target, temp in self.temps.items():
-            os.replace(temp, self.file(target))
+        for target, temp in self.temps.items():  # only once every file is complete
+            move_into_place(temp, self.file(target), default_mode)
         for target in self.removed:
             self.file(target).unlink(missing_ok=True)
         self.temps.clear()

@@ -165,7 +165,7 @@ def test_egg_holds_the_project_only(scrapyd, deployed) -> None:
     import zipfile
 
     top = {name.split("/")[0] for name in zipfile.ZipFile(eggs[0]).namelist()}
-    assert top == {"maoyan", "EGG-INFO"}
+    assert top == {"maoyan", "maoyan_common", "EGG-INFO"}
 
 
 def test_job_collects_the_board_into_items_dir(scrapyd, deployed, standin, tmp_path) -> None:

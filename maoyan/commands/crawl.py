@@ -61,7 +61,7 @@ class Command(ScrapyCrawlCommand):
                 if jobdir and (anew := prepare_job(Path(jobdir), Job(source, board.name))):
                     logger.info(anew)
             except (ArgumentError, JobMismatchError) as error:
-                self.refuse(args[0], f"scrapy crawl {args[0]}: error: {error}")
+                self.refuse(args[0], str(error))
                 self.exitcode = 2
                 return
         crawler = self.crawler_process.create_crawler(args[0])
@@ -79,13 +79,14 @@ class Command(ScrapyCrawlCommand):
         elif signal_name := stats.get(SIGNAL):  # another spider: Scrapy's status, or a signal's
             self.exitcode = 128 + int(getattr(signal, signal_name, signal.SIGINT))
 
-    def refuse(self, spider: str, line: str) -> None:
+    def refuse(self, spider: str, why: str) -> None:
         """One line, before anything starts: not an asyncio traceback. It goes to the log
-        file as well when there is one (scrapyd's job log), with the verdict's JSON line
+        file as well when there is one (scrapyd's job log), after the verdict's JSON line
         ``deploy status`` reads."""
+        line = f"scrapy crawl {spider}: error: {why}"
         print(line, file=sys.stderr)
         if self.settings is not None and self.settings.get("LOG_FILE"):
-            logger.info(usage_verdict(spider, line))
+            logger.info(usage_verdict(spider, line, why))
             logger.error(line)
 
     def watch_signals(self, crawler: Crawler) -> None:

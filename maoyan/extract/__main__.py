@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from maoyan.boards import find_board
 from maoyan.extract import desktop, mobile
+from maoyan_common.boards import find_board
 
 
 def mobile_summary(text: str, url: str | None) -> dict[str, Any]:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from maoyan.extract.html import collapse, index_classes, parse_html, text_of
+from maoyan_common.boards import currency
+from maoyan_common.clock import BEIJING
 
 APP_DATA = re.compile(r"\bvar\s+AppData\s*=\s*")
 MOVIE_LINK = re.compile(r"/asgard/movie/(\d+)")
@@ -29,8 +31,6 @@ WISH_TEXT = {
     "wish_total": re.compile(r"总想看\s*[:：]?\s*(\d[\d,]*)"),
     "wish_month": re.compile(r"本月新增想看\s*[:：]?\s*(\d[\d,]*)"),
 }
-#: The board's date is Beijing's: ``created`` is in epoch milliseconds.
-BEIJING = timezone(timedelta(hours=8))
 DECODER = json.JSONDecoder()
 
 
@@ -170,12 +170,13 @@ def _count(value: object) -> int | None:
 
 
 def _box_office(value: object, feed_board_id: int) -> str | None:
-    """The app API gives box office as a number in 万 (万美元 for 北美票房榜); the feed
-    keeps the desktop's form, unit included ("3532万美元"), text as it is."""
+    """The app API gives box office as a number in 万 (万美元 for a board in dollars,
+    北美票房榜); the feed keeps the desktop's form, unit included ("3532万美元"), text as
+    it is."""
     if isinstance(value, str):
         return _text(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:g}万{'美元' if feed_board_id == 2 else ''}"
+        return f"{value:g}万{'美元' if currency(feed_board_id) == 'USD' else ''}"
     return None
 
 

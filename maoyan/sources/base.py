@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from scrapy.settings import BaseSettings
 
-    from maoyan.boards import Board
+    from maoyan_common.boards import Board
 
 
 #: Request meta key the spider sets on a board's pages and JSON answers: only those are

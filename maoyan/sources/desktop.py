@@ -18,7 +18,7 @@ from maoyan.sources.base import WARNING, Answer, AnswerKind, BoardCounts, Note, 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-    from maoyan.boards import Board
+    from maoyan_common.boards import Board
 
 PAGE_SIZE = 10
 #: The meta key of a desktop board page (``True``: requests of jobs begun before 1.2).

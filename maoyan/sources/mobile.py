@@ -36,7 +36,7 @@ from maoyan.sources.base import (
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
-    from maoyan.boards import Board
+    from maoyan_common.boards import Board
 
 MOBILE_PAGE = "mobile-board"
 MOBILE_JSON = "mobile-json"

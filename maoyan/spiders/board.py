@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from maoyan.boards import Board
+    from maoyan_common.boards import Board
 
 #: Request meta key: the board page's URL as first asked for, whatever redirects follow.
 PAGE_URL = "maoyan_page_url"

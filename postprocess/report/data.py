@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from maoyan_common.boards import BOARDS
 from postprocess.history import HISTORY_COLUMNS
 from postprocess.output import FORMULA_STARTS
 
@@ -19,14 +20,9 @@ REQUIRED = ("board_id", "day", "rank", "movie_id", "title")
 OPTIONAL = tuple(name for name in HISTORY_COLUMNS if name not in REQUIRED)
 #: Board numbers the report shows, in the order it prefers them.
 NUMBER_COLUMNS = ("box_office_total", "box_office_realtime", "wish_total", "wish_month")
-#: The boards whose numbers are their point (box office boards 1, 2 and 56; the wish
-#: board 6): these draw them over time. TOP100's wish counts are a side note.
-NUMBER_BOARDS = {
-    1: NUMBER_COLUMNS[:2],
-    2: NUMBER_COLUMNS[:2],
-    56: NUMBER_COLUMNS[:2],
-    6: NUMBER_COLUMNS[2:],
-}
+#: The boards whose numbers are their point (the box office boards, the wish board):
+#: these draw them over time. TOP100's wish counts are a side note.
+NUMBER_BOARDS = {board.feed_id: board.numbers for board in BOARDS if board.numbers}
 
 
 class HistoryError(ValueError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from maoyan_common.boards import BY_FEED_ID
+
 LANGS = ("zh-en", "zh", "en")
 
 #: Each label as (Chinese, English).
@@ -55,18 +57,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "boards": ("榜单", "Boards"),
 }
 
-#: Board names by the feed's ``board_id`` (the post-process stage does not import the
-#: Scrapy project, where the boards are defined).
-BOARD_NAMES: dict[int, tuple[str, str]] = {
-    4: ("TOP100榜", "TOP100"),
-    7: ("热映口碑榜", "Hot films by word of mouth"),
-    6: ("最受期待榜", "Most expected"),
-    1: ("国内票房榜", "China box office"),
-    2: ("北美票房榜", "North America box office"),
-    56: ("周票房榜", "Weekly box office"),
-    55: ("购票评分榜", "Ticket buyers' score"),
-}
-
 
 def words(lang: str) -> dict[str, str]:
     """Every label in the chosen language(s): ``zh-en`` puts the English beside the Chinese."""
@@ -79,5 +69,6 @@ def words(lang: str) -> dict[str, str]:
 
 
 def board_name(board_id: int, lang: str) -> str:
-    zh, en = BOARD_NAMES.get(board_id, (f"榜单 {board_id}", f"Board {board_id}"))
+    board = BY_FEED_ID.get(board_id)
+    zh, en = (board.chinese, board.english) if board else (f"榜单 {board_id}", f"Board {board_id}")
     return {"zh-en": f"{zh} {en}", "zh": zh, "en": en}[lang]
