@@ -3,56 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from standin.server import Behaviour, StandinSite
-
-REPO = Path(__file__).resolve().parents[1]
-#: The team's shared material, beside the clone (as CI places it) or where MAOYAN_SHARED says.
-SHARED = Path(os.environ.get("MAOYAN_SHARED") or REPO.parent / "shared")
-SHARED_PAGES = SHARED / "maoyan-pages"
-#: Why a test that reads the shared pages skipped, and how to run it.
-SHARED_ABSENT = (
-    f"{SHARED_PAGES} is absent: the real saved pages live in the team's shared folder; "
-    "clone beside it (../shared) or set MAOYAN_SHARED=/path/to/shared to run this test"
+from tests.helpers import (
+    FAST_SETTINGS,
+    REPO,
+    SCRAPY,
+    SNAPSHOTS,
+    CrawlResult,
+    clean_env,
+    read_jsonl,
 )
-SCRAPY = str(Path(sys.executable).with_name("scrapy"))
-
-#: Politeness switched down to test speed; every other setting is the project's own.
-FAST_SETTINGS = {
-    "DOWNLOAD_DELAY": "0",
-    "AUTOTHROTTLE_START_DELAY": "0",
-    "RETRY_BACKOFF_BASE": "0.05",
-    "MAOYAN_BAN_BACKOFF": "0.05",
-}
-
-
-@dataclass
-class CrawlResult:
-    returncode: int
-    items: list[dict]
-    log: str
-
-    def log_lines(self, level: str) -> list[str]:
-        return [line for line in self.log.splitlines() if f"] {level}: " in line]
-
-
-#: The contact a crawl's User-Agent names (without one, each crawl warns).
-TEST_CONTACT = "mailto:tests@example.invalid"
-
-
-def clean_env() -> dict[str, str]:
-    """The caller's environment without MAOYAN_* variables that would change a test, with
-    a contact for the User-Agent as an operator sets it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MAOYAN_")}
-    return {**env, "MAOYAN_CONTACT": TEST_CONTACT}
+from tests.snapshots import write_snapshot_feeds
 
 
 @pytest.fixture
@@ -99,10 +68,32 @@ def crawl(tmp_path: Path) -> Callable[..., CrawlResult]:
         published = out.with_name("out.incomplete.jsonl")
         if not published.exists():
             published = out
-        items = []
-        if published.exists():
-            with published.open(encoding="utf-8") as feed:
-                items = [json.loads(line) for line in feed if line.strip()]
+        items = read_jsonl(published) if published.exists() else []
         return CrawlResult(proc.returncode, items, proc.stderr + proc.stdout)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def snapshot_history(tmp_path_factory) -> tuple[pd.DataFrame, dict]:
+    """The history the post-process makes of the 13 shared TOP100 snapshots (2023)."""
+    if not SNAPSHOTS.is_dir():
+        pytest.skip(f"{SNAPSHOTS} is absent")
+    folder = tmp_path_factory.mktemp("snapshots")
+    feeds = write_snapshot_feeds(SNAPSHOTS, folder)
+    history = folder / "history.parquet"
+    summary = folder / "summary.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "postprocess", *map(str, feeds)),
+            *("-o", str(folder / "films.csv"), "--history", str(history)),
+            *("--summary", str(summary), "--workers", "2"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "history rows            1,100" in done.stdout
+    assert "(11 board day(s))" in done.stdout
+    return pd.read_parquet(history), json.loads(summary.read_text())

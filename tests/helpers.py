@@ -1,20 +1,159 @@
-"""Helpers the test modules share (fixtures live in conftest.py)."""
+"""Helpers the test modules share: paths, the crawl and post-process commands as a user
+types them, the stand-in's expected feed, and small waits (fixtures live in conftest.py).
+Test modules import from here, never from each other."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
 import maoyan.settings
 from maoyan.spiders.board import BoardSpider
+from standin.feeds import crawl_time, feed_line, feed_record
+from standin.films import BOARDS, STALE_BOARD_DATES
+
+REPO = Path(__file__).resolve().parents[1]
+#: The team's shared material, beside the clone (as CI places it) or where MAOYAN_SHARED says.
+SHARED = Path(os.environ.get("MAOYAN_SHARED") or REPO.parent / "shared")
+SHARED_PAGES = SHARED / "maoyan-pages"
+#: Why a test that reads the shared pages skipped, and how to run it.
+SHARED_ABSENT = (
+    f"{SHARED_PAGES} is absent: the real saved pages live in the team's shared folder; "
+    "clone beside it (../shared) or set MAOYAN_SHARED=/path/to/shared to run this test"
+)
+SCRAPY = str(Path(sys.executable).with_name("scrapy"))
+
+#: Politeness switched down to test speed; every other setting is the project's own.
+FAST_SETTINGS = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_START_DELAY": "0",
+    "RETRY_BACKOFF_BASE": "0.05",
+    "MAOYAN_BAN_BACKOFF": "0.05",
+}
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    items: list[dict]
+    log: str
+
+    def log_lines(self, level: str) -> list[str]:
+        return [line for line in self.log.splitlines() if f"] {level}: " in line]
+
+
+#: The contact a crawl's User-Agent names (without one, each crawl warns).
+TEST_CONTACT = "mailto:tests@example.invalid"
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without MAOYAN_* variables that would change a test, with
+    a contact for the User-Agent as an operator sets it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAOYAN_")}
+    return {**env, "MAOYAN_CONTACT": TEST_CONTACT}
+
+
+def expected_entries(
+    site_url: str, board_id: int = 4, board_date: str = "2026-11-23", numbers_hidden: bool = True
+) -> list[dict]:
+    """What the feed must hold for a board the stand-in serves: every field but crawled_at.
+
+    ``numbers_hidden``: the site drew the numbers with its web font (today's default).
+    """
+    board_date = STALE_BOARD_DATES.get(board_id, board_date)
+    films = enumerate(BOARDS[board_id], start=1)
+    return without_time(
+        [
+            feed_record(film, rank, "", board_id, board_date, site_url, numbers_hidden)
+            for rank, film in films
+        ]
+    )
+
+
+def without_time(items: list[dict]) -> list[dict]:
+    return [{k: v for k, v in item.items() if k != "crawled_at"} for item in items]
+
+
+def crawl_command(site_url: str, out: Path, *extra: str, overwrite: bool = True) -> list[str]:
+    command = [SCRAPY, "crawl", "board", "-O" if overwrite else "-o", str(out)]
+    for name, value in {**FAST_SETTINGS, "MAOYAN_BASE_URL": site_url}.items():
+        command += ["-s", f"{name}={value}"]
+    return command + list(extra)
+
+
+# -- the post-process's feeds and command ----------------------------------------
+
+FILMS = BOARDS[4]
+T1, T2, T3 = crawl_time(0), crawl_time(1), crawl_time(2)
+
+
+def crawl_lines(when: str, films=FILMS, rank_shift: int = 0) -> list[bytes]:
+    return [
+        feed_line(feed_record(film, (rank + rank_shift) % len(films) + 1, when))
+        for rank, film in enumerate(films)
+    ]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    """Every line of a JSON Lines file as an object (a blank line fails: feeds hold none)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def postprocess(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "postprocess", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def folder_state(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+# -- the shared snapshots --------------------------------------------------------
+
+SNAPSHOTS = SHARED / "maoyan-api" / "top100-2023"
+needs_snapshots = pytest.mark.skipif(
+    not SNAPSHOTS.is_dir(),
+    reason=f"{SNAPSHOTS} is absent: clone beside the team's shared folder or set MAOYAN_SHARED",
+)
+
+#: The Beijing days of the 13 snapshots: the board's date where the archiver kept it
+#: (10-09 twice, 10-16 twice), else the fetch time (UTC) in Beijing: 2023-11-08T22:08Z
+#: is the morning of 11-09 there.
+SNAPSHOT_DAYS = [
+    "2023-10-09",
+    "2023-10-16",
+    "2023-10-25",
+    "2023-10-26",
+    "2023-11-09",
+    "2023-11-12",
+    "2023-11-19",
+    "2023-11-23",
+    "2023-11-30",
+    "2023-12-03",
+    "2023-12-07",
+]
+
+
+# -- crawlers in-process, and waiting --------------------------------------------
 
 
 def project_settings(**overrides: Any) -> dict[str, Any]:
@@ -35,12 +174,6 @@ def board_spider(crawler: Crawler | None = None, **arguments: str) -> BoardSpide
     crawler.spider = BoardSpider.from_crawler(crawler, **arguments)
     crawler.signals.send_catch_log(signals.spider_opened, spider=crawler.spider)
     return crawler.spider
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of a JSON Lines file, blank lines skipped."""
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
 
 
 def free_port() -> int:

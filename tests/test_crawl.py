@@ -6,32 +6,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from standin.feeds import feed_record
-from standin.films import BOARDS, STALE_BOARD_DATES
+from tests.helpers import expected_entries, without_time
 
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 HANDSHAKE = 302  # the first-visit redirect to the same URL that sets the uuid cookie
-
-
-def expected_entries(
-    site_url: str, board_id: int = 4, board_date: str = "2026-11-23", numbers_hidden: bool = True
-) -> list[dict]:
-    """What the feed must hold for a board the stand-in serves: every field but crawled_at.
-
-    ``numbers_hidden``: the site drew the numbers with its web font (today's default).
-    """
-    board_date = STALE_BOARD_DATES.get(board_id, board_date)
-    films = enumerate(BOARDS[board_id], start=1)
-    return without_time(
-        [
-            feed_record(film, rank, "", board_id, board_date, site_url, numbers_hidden)
-            for rank, film in films
-        ]
-    )
-
-
-def without_time(items: list[dict]) -> list[dict]:
-    return [{k: v for k, v in item.items() if k != "crawled_at"} for item in items]
 
 
 def test_full_board(standin, crawl) -> None:

@@ -12,8 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST_SETTINGS, REPO, SCRAPY, clean_env
-from tests.test_crawl import expected_entries, without_time
+from tests.helpers import (
+    REPO,
+    SCRAPY,
+    clean_env,
+    crawl_command,
+    expected_entries,
+    free_port,
+    read_jsonl,
+    wait_for,
+    without_time,
+)
 
 
 def test_a_page_in_an_unknown_layout_is_not_called_a_ban(standin, crawl, tmp_path) -> None:
@@ -39,9 +48,7 @@ def test_a_page_in_an_unknown_layout_is_not_called_a_ban(standin, crawl, tmp_pat
 
 
 def closed_port() -> int:
-    with socket.socket() as probe:  # a loopback port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()  # a loopback port nothing listens on
 
 
 @pytest.mark.parametrize(
@@ -162,13 +169,6 @@ def test_wrong_spider_arguments_are_one_line_usage_errors(standin, arguments, me
     assert site.log.snapshot() == []  # not even robots.txt
 
 
-def crawl_command(site_url: str, out: Path, *extra: str, overwrite: bool = True) -> list[str]:
-    command = [SCRAPY, "crawl", "board", "-O" if overwrite else "-o", str(out)]
-    for name, value in {**FAST_SETTINGS, "MAOYAN_BASE_URL": site_url}.items():
-        command += ["-s", f"{name}={value}"]
-    return command + list(extra)
-
-
 def test_a_killed_crawl_leaves_yesterdays_feed(standin, tmp_path) -> None:
     site = standin()
     out = tmp_path / "out.jsonl"
@@ -179,10 +179,15 @@ def test_a_killed_crawl_leaves_yesterdays_feed(standin, tmp_path) -> None:
         cwd=REPO, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while sum(status == 200 for _, status in site.board_requests()) < 4:
-            assert time.monotonic() < deadline and proc.poll() is None
-            time.sleep(0.05)
+        wait_for(
+            lambda: (
+                proc.poll() is not None
+                or sum(status == 200 for _, status in site.board_requests()) >= 4
+            ),
+            60,
+            "four pages served",
+        )
+        assert proc.poll() is None
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -199,7 +204,7 @@ def test_a_killed_crawl_leaves_yesterdays_feed(standin, tmp_path) -> None:
     assert again.returncode == 0, again.stderr
     assert f"Removed {partial}, the unfinished feed of a crawl that was killed" in again.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]
-    feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    feed = read_jsonl(out)
     assert without_time(feed) == expected_entries(site.url)
 
 
@@ -225,5 +230,5 @@ def test_a_banned_crawl_resumes_where_it_stopped(standin, tmp_path) -> None:
     # Only what the first run lacked: the banned page first, then the seven never asked.
     fetched = [path for path, status in site.board_requests()[asked_before:] if status == 200]
     assert fetched == [f"/board/4?offset={offset}" for offset in range(30, 100, 10)]
-    feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    feed = read_jsonl(out)
     assert without_time(feed) == expected_entries(site.url)  # each film once, in rank order

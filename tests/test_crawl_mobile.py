@@ -3,16 +3,21 @@ against the stand-in's mobile board page and board JSON, behaving well and badly
 
 from __future__ import annotations
 
-import json
-import socket
 import subprocess
 from pathlib import Path
 
 from standin.feeds import mobile_feed_record
 from standin.films import BOARDS
 from standin.mobile import PAGE_FILMS
-from tests.conftest import FAST_SETTINGS, REPO, SCRAPY, clean_env
-from tests.test_crawl import without_time
+from tests.helpers import (
+    FAST_SETTINGS,
+    REPO,
+    SCRAPY,
+    clean_env,
+    free_port,
+    read_jsonl,
+    without_time,
+)
 
 JSON = "/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/{board}.json?ci=1&year=0&term=0"
 
@@ -191,14 +196,12 @@ def test_a_mobile_crawl_banned_on_the_json_resumes_there(standin, tmp_path) -> N
         f"{JSON.format(board=39)}&limit=80&offset=20",
         f"{JSON.format(board=39)}&limit=30&offset=70",
     ]
-    feed = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    feed = read_jsonl(out)
     assert [entry["rank"] for entry in feed] == list(range(1, 101))
 
 
 def test_an_unreachable_mobile_site_is_said_at_once(crawl, tmp_path) -> None:
-    with socket.socket() as probe:  # a loopback port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{free_port()}"  # a loopback port nobody listens on
     result = crawl(
         closed,
         "-a",

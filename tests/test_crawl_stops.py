@@ -5,7 +5,6 @@ Whatever happens, the exit status and the last line say so, and yesterday's feed
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -17,9 +16,15 @@ from pathlib import Path
 import pytest
 
 from maoyan.extensions import exit_status
-from tests.conftest import REPO, clean_env
-from tests.test_crawl import expected_entries, without_time
-from tests.test_crawl_failures import crawl_command
+from tests.helpers import (
+    REPO,
+    clean_env,
+    crawl_command,
+    expected_entries,
+    read_jsonl,
+    wait_for,
+    without_time,
+)
 
 YESTERDAY = '{"yesterday": "a good feed"}\n'
 
@@ -120,7 +125,7 @@ def test_an_incomplete_crawl_never_replaces_the_feed(standin, tmp_path) -> None:
     banned = run(crawl_command(site.url, out))
     assert banned.returncode == 1
     assert out.read_text(encoding="utf-8") == YESTERDAY
-    films = [json.loads(line) for line in aside.read_text(encoding="utf-8").splitlines()]
+    films = read_jsonl(aside)
     assert without_time(films) == expected_entries(site.url)[:30]
     assert (
         f"The crawl was incomplete, so {out} was left as it was; this crawl's 30 film(s) "
@@ -211,12 +216,12 @@ def test_a_resumed_job_without_its_earlier_films_is_not_complete(standin, tmp_pa
     assert len((tmp_path / "out.incomplete.jsonl").read_text().splitlines()) == 70
 
 
-def wait_for(path: Path, text: str, proc: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while text not in path.read_text(encoding="utf-8", errors="replace"):
+def wait_for_log(path: Path, text: str, proc: subprocess.Popen, seconds: float = 60) -> None:
+    def logged() -> bool:
         assert proc.poll() is None, path.read_text()
-        assert time.monotonic() < deadline, f"{text!r} never logged"
-        time.sleep(0.05)
+        return text in path.read_text(encoding="utf-8", errors="replace")
+
+    wait_for(logged, seconds, f"{text!r} in the log")
 
 
 @pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -228,7 +233,7 @@ def test_a_signal_during_a_ban_backoff_stops_at_once(standin, tmp_path, signum, 
     with log.open("wb") as sink:
         proc = subprocess.Popen(command, cwd=REPO, env=clean_env(), stderr=sink)
     try:
-        wait_for(log, "backing off 60.0s", proc)
+        wait_for_log(log, "backing off 60.0s", proc)
         asked = len(site.log.snapshot())
         signalled = time.monotonic()
         proc.send_signal(signum)
@@ -259,7 +264,7 @@ def test_a_signal_during_a_ban_backoff_stops_at_once(standin, tmp_path, signum, 
     assert resumed.returncode == 0, resumed.stderr
     fetched = [path for path, code in site.board_requests()[asked:] if code == 200]
     assert fetched == [f"/board/4?offset={offset}" for offset in range(30, 100, 10)]
-    films = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    films = read_jsonl(out)
     assert without_time(films) == expected_entries(site.url)
     assert not (tmp_path / "out.incomplete.jsonl").exists()
 
@@ -275,10 +280,10 @@ def test_a_second_ctrl_c_ends_the_crawl_there_and_then(tmp_path) -> None:
         with log.open("wb") as sink:
             proc = subprocess.Popen(command, cwd=REPO, env=clean_env(), stderr=sink)
         try:
-            wait_for(log, "Spider opened", proc)
+            wait_for_log(log, "Spider opened", proc)
             time.sleep(1)  # the first page is on the wire, waiting for an answer
             proc.send_signal(signal.SIGINT)
-            wait_for(log, "Received SIGINT: stopping the crawl now", proc)
+            wait_for_log(log, "Received SIGINT: stopping the crawl now", proc)
             started = time.monotonic()
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=20)

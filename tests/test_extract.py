@@ -10,7 +10,7 @@ import pytest
 
 from maoyan.extract.desktop import board_id_from_url, board_number, parse_board_page
 from maoyan.extract.html import collapse, parse_html
-from tests.conftest import SHARED_ABSENT, SHARED_PAGES
+from tests.helpers import SHARED_ABSENT, SHARED_PAGES
 
 SHARED_PARTIALS = SHARED_PAGES / "partials"
 

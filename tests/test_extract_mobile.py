@@ -19,7 +19,7 @@ from maoyan.extract.mobile import (
     parse_board_page,
     refusal,
 )
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "mobile"
 EXPECTED = sorted(FIXTURES.glob("*.expected.json"))

@@ -6,7 +6,6 @@ the wrappers' fetch times and board dates, and the ranks in their ``movies``/``d
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -18,55 +17,9 @@ from postprocess.history import beijing_day, board_day
 from postprocess.run import Summary, run
 from standin.feeds import feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS
-from tests.conftest import REPO, SHARED
-from tests.snapshots import write_snapshot_feeds
+from tests.helpers import REPO, SNAPSHOT_DAYS, needs_snapshots, read_jsonl
 
-SNAPSHOTS = SHARED / "maoyan-api" / "top100-2023"
-needs_snapshots = pytest.mark.skipif(
-    not SNAPSHOTS.is_dir(),
-    reason=f"{SNAPSHOTS} is absent: clone beside the team's shared folder or set MAOYAN_SHARED",
-)
 FILMS = BOARDS[4]
-#: The Beijing days of the 13 snapshots: the board's date where the archiver kept it
-#: (10-09 twice, 10-16 twice), else the fetch time (UTC) in Beijing: 2023-11-08T22:08Z
-#: is the morning of 11-09 there.
-SNAPSHOT_DAYS = [
-    "2023-10-09",
-    "2023-10-16",
-    "2023-10-25",
-    "2023-10-26",
-    "2023-11-09",
-    "2023-11-12",
-    "2023-11-19",
-    "2023-11-23",
-    "2023-11-30",
-    "2023-12-03",
-    "2023-12-07",
-]
-
-
-@pytest.fixture(scope="module")
-def snapshot_history(tmp_path_factory) -> tuple[pd.DataFrame, dict]:
-    if not SNAPSHOTS.is_dir():
-        pytest.skip(f"{SNAPSHOTS} is absent")
-    folder = tmp_path_factory.mktemp("snapshots")
-    feeds = write_snapshot_feeds(SNAPSHOTS, folder)
-    history = folder / "history.parquet"
-    summary = folder / "summary.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "postprocess", *map(str, feeds)),
-            *("-o", str(folder / "films.csv"), "--history", str(history)),
-            *("--summary", str(summary), "--workers", "2"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "history rows            1,100" in done.stdout
-    assert "(11 board day(s))" in done.stdout
-    return pd.read_parquet(history), json.loads(summary.read_text())
 
 
 def rank_of(history: pd.DataFrame, title: str, day: str) -> int:
@@ -145,10 +98,6 @@ def history_run(
     return summary, history
 
 
-def jsonl_rows(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
 def test_history_accounts_for_every_line(tmp_path) -> None:
     summary, history_path = history_run(
         tmp_path,
@@ -176,7 +125,7 @@ def test_history_accounts_for_every_line(tmp_path) -> None:
     )
     assert (summary.lines, summary.rejected) == (10, 1)
     assert (summary.history_written, summary.history_duplicates, summary.history_days) == (6, 3, 2)
-    rows = jsonl_rows(history_path)
+    rows = read_jsonl(history_path)
     by_day = {}
     for row in rows:
         by_day.setdefault(row["day"], []).append((row["rank"], row["movie_id"], row["day_from"]))
@@ -287,7 +236,7 @@ def test_a_page_film_and_a_dated_film_of_one_board_day_are_one_row(tmp_path) -> 
         ),
     )
     assert (summary.history_written, summary.history_duplicates) == (2, 1)
-    rows = jsonl_rows(history_path)
+    rows = read_jsonl(history_path)
     assert [(r["day"], r["rank"], r["movie_id"], r["day_from"], r["crawled_at"]) for r in rows] == [
         ("2026-11-23", 5, a.movie_id, "board", midnight),
         ("2026-11-23", 21, b.movie_id, "board", midnight),

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,12 +17,9 @@ import pytest
 from postprocess import output
 from postprocess.chunks import plan_chunks
 from postprocess.run import run
-from standin.feeds import crawl_time, daily_crawls, feed_line, feed_record, mobile_feed_record
+from standin.feeds import daily_crawls, feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS, synthetic_films
-from tests.conftest import REPO
-
-FILMS = BOARDS[4]
-T1, T2, T3 = crawl_time(0), crawl_time(1), crawl_time(2)
+from tests.helpers import FILMS, REPO, T1, T2, T3, crawl_lines, postprocess, read_jsonl, wait_for
 
 BAD_LINES = [
     (b"not json at all", "not valid JSON"),
@@ -46,13 +42,6 @@ BAD_LINES = [
 ]
 
 
-def crawl_lines(when: str, films=FILMS, rank_shift: int = 0) -> list[bytes]:
-    return [
-        feed_line(feed_record(film, (rank + rank_shift) % len(films) + 1, when))
-        for rank, film in enumerate(films)
-    ]
-
-
 @pytest.fixture
 def messy_feeds(tmp_path: Path) -> dict:
     """Three crawls of TOP100 over four files, with every kind of bad line."""
@@ -71,10 +60,6 @@ def messy_feeds(tmp_path: Path) -> dict:
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(b"oops\n[]\n{}\n")
     return {"files": [str(a), str(b), str(empty), str(bad)], "a": a, "b": b, "bad": bad}
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def test_every_line_is_accounted_for(messy_feeds, tmp_path) -> None:
@@ -296,17 +281,6 @@ def test_failed_run_leaves_the_old_output(messy_feeds, tmp_path, monkeypatch) ->
 # -- the command line, as a user runs it --------------------------------------------
 
 
-def postprocess(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "postprocess", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        **kwargs,
-    )
-
-
 def test_cli_run_and_summary(messy_feeds, tmp_path) -> None:
     out, summary = tmp_path / "t.parquet", tmp_path / "s.json"
     proc = postprocess(*messy_feeds["files"], "-o", str(out), "--summary", str(summary))
@@ -361,10 +335,9 @@ def test_ctrl_c_leaves_the_old_output(tmp_path) -> None:
     try:
         proc.stdin.write(b"".join(crawl_lines(T1)))  # half a run: stdin stays open
         proc.stdin.flush()
-        deadline = time.monotonic() + 30
-        while not list(spool.glob("postprocess-*/feed-0.jsonl")):  # it is reading stdin
-            assert time.monotonic() < deadline, "the run never started reading stdin"
-            time.sleep(0.05)
+        wait_for(
+            lambda: list(spool.glob("postprocess-*/feed-0.jsonl")), 30, "the run reading stdin"
+        )
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     finally:

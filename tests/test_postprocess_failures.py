@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,17 @@ from postprocess import worker
 from postprocess.chunks import plan_chunks
 from postprocess.worker import process_chunk, start_worker
 from standin.feeds import feed_line, feed_record
-from tests.conftest import REPO
-from tests.test_postprocess import FILMS, T1, T2, crawl_lines, postprocess, read_jsonl
+from tests.helpers import (
+    FILMS,
+    REPO,
+    T1,
+    T2,
+    crawl_lines,
+    folder_state,
+    postprocess,
+    read_jsonl,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -29,10 +37,6 @@ def feed(tmp_path: Path) -> Path:
     path = tmp_path / "feed.jsonl"
     path.write_bytes(b"".join(crawl_lines(T1)))
     return path
-
-
-def folder_state(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 # -- 1, 2: an output that is an input or another output, a missing folder ---------------
@@ -284,10 +288,12 @@ def start_slow_run(tmp_path: Path, feed: Path, out: Path) -> tuple[subprocess.Po
     proc.stdin.close()
     proc.stdin = None  # all written: communicate() has nothing to send
     assert proc.stdout.readline() == b"worker busy\n"
-    deadline = time.monotonic() + 30
-    while len(workers := child_pids(proc.pid)) < 2:
-        assert time.monotonic() < deadline, "the pool never started"
-        time.sleep(0.05)
+
+    def pool() -> set[int] | None:
+        pids = child_pids(proc.pid)
+        return pids if len(pids) >= 2 else None
+
+    workers = wait_for(pool, 30, "the pool")
     return proc, workers
 
 
@@ -319,10 +325,9 @@ def test_a_killed_run_leaves_no_worker_and_the_next_run_cleans_up(tmp_path, feed
     proc, workers = start_slow_run(tmp_path, feed, out)
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
-    deadline = time.monotonic() + 10
-    while any(alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, "the workers outlived their parent"
-        time.sleep(0.05)
+    wait_for(
+        lambda: not any(alive(pid) for pid in workers), 10, "the workers to end with their parent"
+    )
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")]
     assert leftovers and all(name.startswith(".t.rejects.jsonl.") for name in leftovers)
     assert [p.name.split("-")[0] for p in (tmp_path / "spool").iterdir()] == ["postprocess"]

@@ -17,9 +17,7 @@ import pandas as pd
 import pytest
 
 from standin.feeds import feed_line, feed_record
-from tests.conftest import REPO
-from tests.test_postprocess import FILMS, T1, T2, crawl_lines, postprocess, read_jsonl
-from tests.test_postprocess_failures import folder_state
+from tests.helpers import FILMS, REPO, T1, T2, crawl_lines, folder_state, postprocess, read_jsonl
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ import pytest
 
 from postprocess.report import data
 from tests.browser import need_browser, open_offline
-from tests.conftest import REPO
-from tests.test_history import SNAPSHOT_DAYS, needs_snapshots, snapshot_history  # noqa: F401
+from tests.helpers import REPO, needs_snapshots
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -38,7 +37,7 @@ def make_report(history: Path, out: Path, *options: str) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def snapshot_report(snapshot_history, tmp_path_factory) -> Path:  # noqa: F811
+def snapshot_report(snapshot_history, tmp_path_factory) -> Path:
     history, _ = snapshot_history
     folder = tmp_path_factory.mktemp("report")
     path = folder / "history.parquet"

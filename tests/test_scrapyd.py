@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,18 +21,11 @@ import requests
 
 from postprocess.run import run as postprocess_run
 from standin.films import BOARDS
-from tests.conftest import REPO, clean_env
-from tests.test_crawl import expected_entries, without_time
+from tests.helpers import REPO, clean_env, expected_entries, free_port, wait_for, without_time
 
 #: A password of the run's own: one shown in code would be an example (deploy serve refuses).
 USER, PASSWORD = "crawler", secrets.token_urlsafe(16)
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -76,14 +68,12 @@ class Scrapyd:
         answer = self.post("schedule.json", data)
         assert answer["status"] == "ok", answer
         job = answer["jobid"]
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            finished = self.get("listjobs.json", project="maoyan")["finished"]
-            for done in finished:
-                if done["id"] == job:
-                    return done
-            time.sleep(0.2)
-        raise AssertionError(f"job {job} did not finish within 40 s")
+
+        def finished() -> dict | None:
+            jobs = self.get("listjobs.json", project="maoyan")["finished"]
+            return next((done for done in jobs if done["id"] == job), None)
+
+        return wait_for(finished, 40, f"job {job} to finish", every=0.2)
 
     def items(self, job: dict) -> list[dict]:
         path = self.home / "items" / "maoyan" / "board" / f"{job['id']}.jl"
