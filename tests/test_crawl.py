@@ -42,7 +42,6 @@ def test_full_board(standin, crawl) -> None:
         (pages[0], HANDSHAKE),
         *((page, 200) for page in pages),
     ]
-    assert "'redirect/same_url': 1" in result.log
 
 
 def test_feed_is_utf8_without_escapes(standin, crawl, tmp_path) -> None:
@@ -56,7 +55,6 @@ def check_banned(result, site, good_pages: int) -> None:
     assert result.returncode == 1
     assert without_time(result.items) == expected_entries(site.url)[: good_pages * 10]
     assert "Spider closed (banned)" in result.log
-    assert "'finish_reason': 'banned'" in result.log
     errors = result.log_lines("ERROR")
     assert any("Banned by Maoyan" in line and "MAOYAN_COOKIE" in line for line in errors)
     handshake, *board = site.board_requests()
@@ -113,7 +111,6 @@ def test_broken_entries_are_dropped_and_counted(standin, crawl) -> None:
     assert result.returncode == 1  # the board is incomplete, and cron should know
     expected = [e for e in expected_entries(site.url) if e["rank"] not in (5, 17)]
     assert without_time(result.items) == expected
-    assert "'validate/dropped': 2" in result.log
     assert "missing ranks: 5, 17" in result.log
     warnings = [line for line in result.log_lines("WARNING") if "Unusable board entry" in line]
     assert len(warnings) == 2
@@ -128,7 +125,6 @@ def test_a_missing_page_ends_the_walk(standin, crawl) -> None:
     [error] = [line for line in result.log_lines("ERROR") if "offset=20 failed" in line]
     assert "the site answered HTTP 404 Not Found" in error
     assert "the board's later pages are not requested" in error
-    assert "'board/pages_failed': 1" in result.log
     assert "missing ranks: 21-100; 1 page(s) failed" in result.log
     # No page past the missing one is asked for.
     assert [path for path, _ in site.board_requests()][-1] == "/board/4?offset=20"
@@ -151,7 +147,6 @@ def test_wish_board_follows_its_pager_and_says_its_numbers_are_hidden(standin, c
     pages = [f"/board/6?offset={offset}" for offset in range(0, 50, 10)]
     assert [path for path, _ in site.board_requests()] == [pages[0], *pages]
     assert "Board complete: all 50 films collected." in result.log
-    assert "'board/numbers_hidden': 100" in result.log
     # One line for the whole crawl says what could not be read, and why.
     (warning,) = result.log_lines("WARNING")
     assert "100 number(s) of board 6 could not be read (wish_month x50, wish_total x50)" in warning
@@ -244,7 +239,6 @@ def test_a_page_that_redirects_to_itself_forever_fails_with_its_reason(standin, 
     assert [item["rank"] for item in result.items] == [*range(1, 31), *range(41, 101)]
     (error,) = [line for line in result.log_lines("ERROR") if "offset=30 failed" in line]
     assert "redirected it to itself 3 times" in error
-    assert "'board/pages_failed': 1" in result.log
     assert "missing ranks: 31-40; 1 page(s) failed" in result.log
     # the page and its two bounded follow-ups, no more
     assert site.board_requests().count(("/board/4?offset=30", 302)) == 3

@@ -305,7 +305,7 @@ def test_a_page_that_cannot_be_saved_still_stops_as_unreadable(standin, crawl, t
     [error] = [line for line in result.log_lines("ERROR") if "Not a board page" in line]
     assert f"It could not be saved in {tmp_path / 'a-file' / 'pages'} (" in error
     assert "set MAOYAN_UNREADABLE_DIR to a writable folder" in error
-    assert "'board/pages_unreadable': 1" in result.log and "Traceback" not in result.log
+    assert "Traceback" not in result.log
     assert site.board_requests() == [("/board/4?offset=0", 302), ("/board/4?offset=0", 200)]
 
 

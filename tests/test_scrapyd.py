@@ -11,7 +11,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,24 +104,26 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
         "SCRAPYD_PASSWORD": PASSWORD,
         "XDG_CONFIG_HOME": str(xdg),
     }
-    process = subprocess.Popen(  # as the README starts it: through the launcher
-        [sys.executable, "-m", "deploy", "serve", str(home)],
-        cwd=REPO,
-        env=env,
-        stdout=(home / "scrapyd.out").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    with (home / "scrapyd.out").open("wb") as out:
+        process = subprocess.Popen(  # as the README starts it: through the launcher
+            [sys.executable, "-m", "deploy", "serve", str(home)],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Scrapyd(f"http://127.0.0.1:{port}", home, env)
+
+    def answering() -> bool:
+        assert process.poll() is None, (home / "scrapyd.out").read_text()
+        try:
+            requests.get(f"{server.url}/daemonstatus.json", timeout=1)
+        except requests.ConnectionError:
+            return False
+        return True
+
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"{server.url}/daemonstatus.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError((home / "scrapyd.out").read_text()) from None
-                time.sleep(0.1)
+        wait_for(answering, 20, "scrapyd to answer", every=0.1)
         yield server
     finally:
         process.terminate()
