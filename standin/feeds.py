@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
+from maoyan.items import BoardEntry
 from standin import mobile
 from standin.films import Film
 from standin.pages import poster_url
@@ -28,7 +30,8 @@ def feed_record(
     base_url: str = BASE_URL,
     numbers_hidden: bool = False,
 ) -> dict:
-    """The feed line a crawl of ``base_url`` writes for ``film`` at ``rank``.
+    """The feed line a crawl of ``base_url`` writes for ``film`` at ``rank`` (every field
+    of :class:`~maoyan.items.BoardEntry`, in its order).
 
     ``numbers_hidden``: the page drew the board's numbers with its web font, so the
     crawl could not read them (null), as on today's site.
@@ -37,29 +40,26 @@ def feed_record(
     def number(text: str | None) -> str | None:
         return None if numbers_hidden else text
 
-    return {
-        "board_id": board_id,
-        "rank": rank,
-        "movie_id": film.movie_id,
-        "title": film.title,
-        "stars": film.stars,
-        "director": None,
-        "genres": None,
-        "release": film.release,
-        "score": film.score,
-        "score_label": None,
-        "box_office_realtime": number(film.box_office_realtime),
-        "box_office_total": number(film.box_office_total),
-        "wish_month": number(film.wish_month),
-        "wish_total": number(film.wish_total),
-        "blurb": None,
-        "poster_url": poster_url(film.movie_id),
-        "detail_url": f"{base_url}/films/{film.movie_id}",
-        "board_date": board_date,
-        "source": "desktop",
-        "page_url": f"{base_url}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
-        "crawled_at": crawled_at,
-    }
+    entry = BoardEntry(
+        board_id=board_id,
+        rank=rank,
+        movie_id=film.movie_id,
+        title=film.title,
+        stars=film.stars,
+        release=film.release,
+        score=film.score,
+        box_office_realtime=number(film.box_office_realtime),
+        box_office_total=number(film.box_office_total),
+        wish_month=number(film.wish_month),
+        wish_total=number(film.wish_total),
+        poster_url=poster_url(film.movie_id),
+        detail_url=f"{base_url}/films/{film.movie_id}",
+        board_date=board_date,
+        source="desktop",
+        page_url=f"{base_url}/board/{board_id}?offset={(rank - 1) // 10 * 10}",
+        crawled_at=crawled_at,
+    )
+    return asdict(entry)
 
 
 def mobile_feed_record(
@@ -77,33 +77,31 @@ def mobile_feed_record(
     feed_board = mobile.MOBILE_BOARDS[mobile_board][0]
     score = f"{answer['sc']:.1f}" if answer["sc"] else None
     unit = "万"
-    return {
-        "board_id": feed_board,
-        "rank": rank,
-        "movie_id": film.movie_id,
-        "title": film.title,
-        "stars": film.stars,
-        "director": None,
-        "genres": answer["cat"],
-        "release": answer.get("pubDesc"),
-        "score": score,
-        "score_label": answer["scoreLabel"] or None,
-        "box_office_realtime": f"{answer['weekBoxOffice']:g}{unit}"
+    entry = BoardEntry(
+        board_id=feed_board,
+        rank=rank,
+        movie_id=film.movie_id,
+        title=film.title,
+        stars=film.stars,
+        genres=answer["cat"],
+        release=answer.get("pubDesc"),
+        score=score,
+        score_label=answer["scoreLabel"] or None,
+        box_office_realtime=f"{answer['weekBoxOffice']:g}{unit}"
         if "weekBoxOffice" in answer
         else None,
-        "box_office_total": f"{answer['sumBoxOffice']:g}{unit}"
-        if "sumBoxOffice" in answer
-        else None,
-        "wish_month": answer.get("monthWish"),
-        "wish_total": answer["wish"],
-        "blurb": answer["shortDec"] or None,
-        "poster_url": mobile.mobile_poster(film.movie_id),
-        "detail_url": f"{mobile_url}/asgard/movie/{film.movie_id}",
-        "board_date": board_date,
-        "source": "mobile",
-        "page_url": page_url,
-        "crawled_at": crawled_at,
-    }
+        box_office_total=f"{answer['sumBoxOffice']:g}{unit}" if "sumBoxOffice" in answer else None,
+        wish_month=answer.get("monthWish"),
+        wish_total=answer["wish"],
+        blurb=answer["shortDec"] or None,
+        poster_url=mobile.mobile_poster(film.movie_id),
+        detail_url=f"{mobile_url}/asgard/movie/{film.movie_id}",
+        board_date=board_date,
+        source="mobile",
+        page_url=page_url,
+        crawled_at=crawled_at,
+    )
+    return asdict(entry)
 
 
 def feed_line(record: dict) -> bytes:

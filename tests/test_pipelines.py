@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from maoyan.items import BoardEntry
@@ -55,9 +56,9 @@ def test_entry_without_required_fields_is_dropped_and_counted(crawler) -> None:
 
 
 def test_wrong_types_are_named() -> None:
-    assert missing_or_invalid(dict(entry(rank="3"))) == ["rank is not int: '3'"]
-    assert missing_or_invalid(dict(entry(movie_id=True))) == ["movie_id is not int: True"]
-    assert missing_or_invalid(dict(entry(stars=None, score=None, release=None))) == []
+    assert missing_or_invalid(ItemAdapter(entry(rank="3"))) == ["rank is not int: '3'"]
+    assert missing_or_invalid(ItemAdapter(entry(movie_id=True))) == ["movie_id is not int: True"]
+    assert missing_or_invalid(ItemAdapter(entry(stars=None, score=None, release=None))) == []
 
 
 def test_repeated_film_is_dropped_and_counted(crawler) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import scrapy
+from itemadapter import ItemAdapter
 from scrapy.http import HtmlResponse
 
 from maoyan.items import FEED_FIELDS, BoardEntry
@@ -37,9 +38,9 @@ def test_the_json_after_the_page_is_paced_with_it() -> None:
     results = list(spider.parse(page))
     entries = [r for r in results if isinstance(r, BoardEntry)]
     (follow,) = [r for r in results if isinstance(r, scrapy.Request)]
-    assert [e["rank"] for e in entries] == list(range(1, 21))
-    assert all(set(e.keys()) == set(FEED_FIELDS) for e in entries)  # every field, null or not
-    assert {e["source"] for e in entries} == {"mobile"}
+    assert [e.rank for e in entries] == list(range(1, 21))
+    assert all(set(ItemAdapter(e).keys()) == set(FEED_FIELDS) for e in entries)  # every field
+    assert {e.source for e in entries} == {"mobile"}
     assert follow.url == (
         "https://i.maoyan.com/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/39.json"
         "?ci=1&year=0&term=0&limit=80&offset=20"

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -32,6 +32,9 @@ from maoyan.extract.html import (
     parse_html,
     text_of,
 )
+
+if TYPE_CHECKING:
+    from maoyan.items import EntryFields
 
 STAR_LABEL = re.compile(r"^\s*主\s*演\s*[:：]\s*")
 RELEASE_LABEL = re.compile(r"^\s*上映\s*(?:时间|日期)\s*[:：]\s*")
@@ -75,7 +78,7 @@ class BoardPage:
 
     url: str
     board_id: int | None
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[EntryFields] = field(default_factory=list)
     board_date: str | None = None
     next_url: str | None = None
     has_board: bool = False
@@ -177,14 +180,14 @@ def _rank(entry: etree._Element) -> int | None:
     return None
 
 
-def parse_entry(entry: etree._Element, page_url: str) -> tuple[dict[str, Any], list[str]]:
+def parse_entry(entry: etree._Element, page_url: str) -> tuple[EntryFields, list[str]]:
     """Read one board entry; fields the markup does not give are ``None``.
 
     Also says which of its numbers the page hides behind a web font.
     """
     classes = index_classes(entry, ENTRY_PARTS)
     movie_id, link = _movie_link(entry)
-    fields = {
+    fields: EntryFields = {
         "rank": _rank(entry),
         "movie_id": movie_id,
         "title": _title(classes),

@@ -17,12 +17,15 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from maoyan.extract.html import collapse, index_classes, parse_html, text_of
 from maoyan_common.boards import currency
 from maoyan_common.clock import BEIJING
+
+if TYPE_CHECKING:
+    from maoyan.items import EntryFields
 
 APP_DATA = re.compile(r"\bvar\s+AppData\s*=\s*")
 MOVIE_LINK = re.compile(r"/asgard/movie/(\d+)")
@@ -52,7 +55,7 @@ class MobileAnswer:
 
     url: str
     readable: bool
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[EntryFields] = field(default_factory=list)
     title: str | None = None
     board_date: str | None = None
     paging: Paging | None = None
@@ -182,7 +185,7 @@ def _box_office(value: object, feed_board_id: int) -> str | None:
 
 def movie_entry(
     movie: dict[str, Any], rank: int | None, film_root: str, feed_board_id: int
-) -> dict[str, Any]:
+) -> EntryFields:
     """One film of a mobile answer as the feed's fields (``rank``: the film's own, or
     its place in the answer where it gives none). Fields the film lacks are ``None``."""
     movie_id = _int(movie.get("id"))

@@ -15,13 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from collections import Counter
 
     from scrapy.settings import BaseSettings
 
+    from maoyan.items import EntryFields
     from maoyan_common.boards import Board
 
 
@@ -85,7 +86,7 @@ class Answer:
     date and total films when it says them, and the ``(rank, field)`` of each number
     it shows only as web-font glyphs."""
 
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[EntryFields] = field(default_factory=list)
     follow: list[PageRequest] = field(default_factory=list)
     board_date: str | None = None
     total: int | None = None

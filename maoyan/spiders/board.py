@@ -23,7 +23,7 @@ from twisted.internet.error import ConnectError
 from twisted.python.failure import Failure
 
 from maoyan.arguments import check_arguments
-from maoyan.items import FEED_FIELDS, BoardEntry
+from maoyan.items import BoardEntry, EntryFields
 from maoyan.jobdir import Job
 from maoyan.outcomes import (
     FILMS_EXPECTED,
@@ -223,10 +223,9 @@ class BoardSpider(scrapy.Spider):
         for wanted in answer.follow:
             yield self.page_request(wanted)
 
-    def entry(self, fields: dict[str, Any], crawled_at: str) -> BoardEntry:
+    def entry(self, fields: EntryFields, crawled_at: str) -> BoardEntry:
         """The feed line: every field of the contract, null where the source had none."""
-        blank = dict.fromkeys(FEED_FIELDS)
-        return BoardEntry({**blank, **fields, "source": self.source_name, "crawled_at": crawled_at})
+        return BoardEntry(**{**fields, "source": self.source_name, "crawled_at": crawled_at})
 
     def check_board_date(self, board_date: str | None) -> None:
         """Name a board whose date is long past, once: its numbers are not today's."""
