@@ -209,7 +209,7 @@ def status(name: str, limit: int) -> int:
     return 0 if newest_ok else 1
 
 
-#: Passwords published in examples, the README's own included: never good enough.
+#: Passwords published in examples, docs/scrapyd.md's own included: never good enough.
 EXAMPLE_PASSWORDS = {
     "change-me",
     "changeme",

@@ -105,7 +105,7 @@ def scrapyd(tmp_path_factory) -> Iterator[Scrapyd]:
         "XDG_CONFIG_HOME": str(xdg),
     }
     with (home / "scrapyd.out").open("wb") as out:
-        process = subprocess.Popen(  # as the README starts it: through the launcher
+        process = subprocess.Popen(  # as docs/scrapyd.md starts it: through the launcher
             [sys.executable, "-m", "deploy", "serve", str(home)],
             cwd=REPO,
             env=env,
