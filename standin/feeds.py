@@ -13,6 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 from maoyan.items import BoardEntry
+from maoyan_common.boards import BOARDS
 from standin import mobile
 from standin.films import Film
 from standin.pages import poster_url
@@ -74,7 +75,7 @@ def mobile_feed_record(
     """The feed line a mobile crawl writes for ``film`` at ``rank``, read from the
     answer at ``page_url`` (the board page gives no date; the JSON does)."""
     answer = mobile.movie(film, rank, mobile_board)
-    feed_board = mobile.MOBILE_BOARDS[mobile_board][0]
+    (feed_board,) = (b.feed_id for b in BOARDS if b.ids.get("mobile") == mobile_board)
     score = f"{answer['sc']:.1f}" if answer["sc"] else None
     unit = "万"
     entry = BoardEntry(

@@ -17,18 +17,25 @@ import json
 from datetime import datetime, timedelta, timezone
 from html import escape
 
+from maoyan_common.boards import BOARDS
 from standin.films import Film
 
 #: Mobile board number -> (the stand-in board whose films it shows, title, rule).
+#: Each mobile board's rule, as its page states it.
+MOBILE_RULES = {
+    39: "将猫眼电影库中的经典影片，按照评分和评分人数从高到低综合排序取前100名。",
+    6: "将昨日国内待映的影片，按照之前30天的想看数增量从高到低排列，取前50名。",
+    56: "将上周国内热映的影片，按照周票房从高到低排列取前10名。",
+    55: "将国内热映的影片，按照购票用户评分从高到低排列取前10名。",
+}
+#: Which of the stand-in's film lists (standin.films.BOARDS) each mobile board shows.
+FILMS_FROM = {39: 4, 6: 6, 56: 1, 55: 7}
+#: Each mobile board by its number: (the film list it shows, its title, its rule); the
+#: boards' titles are maoyan_common's.
 MOBILE_BOARDS = {
-    39: (
-        4,
-        "经典Top100",
-        "将猫眼电影库中的经典影片，按照评分和评分人数从高到低综合排序取前100名。",
-    ),
-    6: (6, "想看榜", "将昨日国内待映的影片，按照之前30天的想看数增量从高到低排列，取前50名。"),
-    56: (1, "周票房榜", "将上周国内热映的影片，按照周票房从高到低排列取前10名。"),
-    55: (7, "购票评分榜", "将国内热映的影片，按照购票用户评分从高到低排列取前10名。"),
+    number: (FILMS_FROM[number], board.titles["mobile"], MOBILE_RULES[number])
+    for board in BOARDS
+    if (number := board.ids.get("mobile")) is not None
 }
 #: Films the page's AppData holds; the rest come from the JSON.
 PAGE_FILMS = 20

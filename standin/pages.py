@@ -12,10 +12,12 @@ import random
 import re
 from html import escape
 
+from maoyan_common.boards import BOARDS
 from standin.films import Film
 
 PAGE_SIZE = 10
-BOARD_NAMES = {4: "TOP100榜", 7: "热映口碑榜", 6: "最受期待榜", 1: "国内票房榜", 2: "北美票房榜"}
+#: Each desktop board's title, by its number (maoyan_common.boards).
+BOARD_NAMES = {b.ids["desktop"]: b.titles["desktop"] for b in BOARDS if "desktop" in b.ids}
 #: Each board's rule, as its page states it under the date.
 BOARD_RULES = {
     4: "榜单规则：将猫眼电影库中的经典影片，按照评分和评分人数从高到低综合排序取前100名，每天上午10点更新。",

@@ -66,7 +66,7 @@ class Command(ScrapyCrawlCommand):
                 return
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
-        if self.settings.getbool("TWISTED_REACTOR_ENABLED", True):
+        if self.settings.getbool("TWISTED_REACTOR_ENABLED"):
             self.watch_signals(crawler)
             self.crawler_process.start(install_signal_handlers=False)
         else:  # no reactor (Scrapy's reactorless mode): Scrapy's own signal handling
