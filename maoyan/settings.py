@@ -15,13 +15,14 @@ NEWSPIDER_MODULE = "maoyan.spiders"
 COMMANDS_MODULE = "maoyan.commands"
 
 # --- The site ---------------------------------------------------------------------
-# Site root; tests and the offline demo point it at the local stand-in site.
-MAOYAN_BASE_URL = os.environ.get("MAOYAN_BASE_URL", "https://www.maoyan.com")
+# Site root; tests and the offline demo point it at the local stand-in site (an empty
+# variable, as an unset one in a cron line, means the default).
+MAOYAN_BASE_URL = os.environ.get("MAOYAN_BASE_URL") or "https://www.maoyan.com"
 # The mobile source (-a source=mobile): the mobile site's root, for its board pages,
 # and the root of the JSON its pages load as the reader scrolls. Tests and the offline
 # demo point both at the local stand-in.
-MAOYAN_MOBILE_BASE_URL = os.environ.get("MAOYAN_MOBILE_BASE_URL", "https://m.maoyan.com")
-MAOYAN_MOBILE_API_URL = os.environ.get("MAOYAN_MOBILE_API_URL", "https://i.maoyan.com")
+MAOYAN_MOBILE_BASE_URL = os.environ.get("MAOYAN_MOBILE_BASE_URL") or "https://m.maoyan.com"
+MAOYAN_MOBILE_API_URL = os.environ.get("MAOYAN_MOBILE_API_URL") or "https://i.maoyan.com"
 # Pages of the desktop TOP100 (ten films each): `-a pages=N` beyond them is a usage
 # error. The crawl benchmark raises it for its larger stand-in.
 MAOYAN_TOP100_PAGES = 10

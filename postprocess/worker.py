@@ -258,10 +258,14 @@ def process_chunk(
 
 def start_worker(parent: int, bytes_read: Any) -> None:
     """Pool initializer: Ctrl-C is the parent's to handle (one message, exit 130,
-    no traceback from each worker); the worker dies with its parent, so a killed
-    run leaves no orphan; and it counts the bytes it reads in ``bytes_read``."""
+    no traceback from each worker), SIGTERM ends the worker; the worker dies with its
+    parent, so a killed run leaves no orphan; and it counts the bytes it reads in
+    ``bytes_read``."""
     global progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Pool.terminate() ends workers with SIGTERM: a handler the parent process installed
+    # (a program embedding the post-process, a Twisted reactor) must not outlive the fork.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(parent)
 
     def count(size: int) -> None:
