@@ -174,6 +174,8 @@ def job_outcome(log: str) -> tuple[bool, str]:
     """``(succeeded, what happened)`` from a crawl's log, as the crawl itself judged it:
     the verdict's JSON line the crawl writes before its last line (maoyan_common.verdict)."""
     verdict = last_verdict(log)
+    if verdict is None and "Spider closed (" in log:
+        return False, "UNKNOWN: the crawl closed without a verdict line (an older version?)"
     if verdict is None:
         return False, "the log has no end: the crawl was killed or is still running"
     reason = verdict.get("finish_reason", "?")
