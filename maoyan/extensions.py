@@ -21,6 +21,7 @@ from maoyan.outcomes import (
     FEED_FAILED,
     FEED_INCOMPLETE,
     FEED_LACKS_EARLIER,
+    FEED_WRITTEN,
     FILMS_EXPECTED,
     PAGES_FAILED,
     SIGNAL,
@@ -80,7 +81,8 @@ def crawl_succeeded(stats: dict[str, Any]) -> bool:
 @dataclass(frozen=True)
 class Verdict:
     """How the crawl ended, as a program reads it: one JSON log line just before the
-    last line, and the ``board/verdict`` stat. ``line`` is that last line's words."""
+    last line, and the ``board/verdict`` stat. ``written``: the feed file was replaced by
+    (or, with ``-o``, added to) this crawl's films; ``line`` is the last line's words."""
 
     spider: str
     finish_reason: str
@@ -182,7 +184,7 @@ class BoardCompletenessCheck:
             spider=self.crawler.spidercls.name,
             finish_reason=self.reason,
             complete=bool(stats.get(BOARD_COMPLETE)),
-            written=failure is None and not stats.get(FEED_INCOMPLETE),
+            written=failure is None and bool(stats.get(FEED_WRITTEN)),
             exit_status=status,
             films=int(stats.get("board/films_scraped", 0)),
             expected=int(stats.get(FILMS_EXPECTED) or 0),

@@ -33,7 +33,13 @@ from typing import IO, TYPE_CHECKING, Any
 
 from scrapy.extensions.feedexport import FileFeedStorage
 
-from maoyan.outcomes import BOARD_COMPLETE, FEED_FAILED, FEED_INCOMPLETE, FEED_LACKS_EARLIER
+from maoyan.outcomes import (
+    BOARD_COMPLETE,
+    FEED_FAILED,
+    FEED_INCOMPLETE,
+    FEED_LACKS_EARLIER,
+    FEED_WRITTEN,
+)
 from maoyan.scrapy_compat import FEED_EXPORT_LOGGER, FEED_STORED_MESSAGES
 from maoyan.stopping import stop_crawl
 from maoyan_common.files import move_into_place, real, remove_leftovers, temporary_beside
@@ -246,6 +252,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
             )
             return
         self.move_into_place(self.target)
+        if self.crawler is not None:
+            self.crawler.stats.set_value(FEED_WRITTEN, str(self.given))
 
     def publish_incomplete(self) -> None:
         """An incomplete crawl's films, beside the feed: the feed keeps the last whole board."""

@@ -69,6 +69,8 @@ BOARD_COMPLETE = "board/complete"
 VERDICT = "board/verdict"
 #: The feed that could not be written, and the system's reason.
 FEED_FAILED = "feed/failed"
+#: The feed file this crawl's films replaced or were added to (its path).
+FEED_WRITTEN = "feed/written"
 #: Where an incomplete crawl's films were published instead of the feed.
 FEED_INCOMPLETE = "feed/incomplete_path"
 #: A job resumed with -O whose earlier films (out.incomplete.jsonl) are gone, so the

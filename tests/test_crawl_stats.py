@@ -21,7 +21,7 @@ from scrapy.crawler import Crawler
 
 from maoyan.spiders.board import BoardSpider
 from standin.mobile import PAGE_FILMS
-from tests.helpers import FAST_SETTINGS, TEST_CONTACT, project_crawler
+from tests.helpers import FAST_SETTINGS, TEST_CONTACT, free_port, project_crawler, read_jsonl
 
 
 @pytest.fixture
@@ -45,9 +45,7 @@ def crawl_in_process(standin) -> Callable[..., Generator[Any, Any, Crawler]]:
             BoardSpider,
             TWISTED_REACTOR=None,  # the reactor pytest-twisted installed
             MAOYAN_CONTACT=TEST_CONTACT,
-            **FAST_SETTINGS,
-            **roots,
-            **(settings or {}),
+            **{**FAST_SETTINGS, **roots, **(settings or {})},
         )
         crawler.items = []
 
@@ -63,13 +61,32 @@ def crawl_in_process(standin) -> Callable[..., Generator[Any, Any, Crawler]]:
 
 
 @pytest_twisted.inlineCallbacks
-def test_a_whole_board_follows_the_cookie_handshake_once(crawl_in_process) -> None:
-    crawler = yield from crawl_in_process()
+def test_a_whole_board_follows_the_cookie_handshake_once(crawl_in_process, tmp_path) -> None:
+    out = tmp_path / "out.jsonl"
+    crawler = yield from crawl_in_process(
+        settings={"FEEDS": {str(out): {"format": "jsonl", "overwrite": True}}}
+    )
     stats = crawler.stats.get_stats()
     assert stats["redirect/same_url"] == 1
     assert stats["finish_reason"] == "finished" and stats["board/complete"] is True
     assert len(crawler.items) == stats["item_scraped_count"] == 100
     assert stats["board/verdict"]["exit_status"] == 0 and stats["board/verdict"]["written"]
+    assert stats["feed/written"] == str(out) and len(read_jsonl(out)) == 100
+
+
+@pytest_twisted.inlineCallbacks
+def test_a_crawl_that_collected_nothing_wrote_nothing(crawl_in_process, tmp_path) -> None:
+    out = tmp_path / "out.jsonl"
+    closed = f"http://127.0.0.1:{free_port()}"
+    crawler = yield from crawl_in_process(
+        settings={
+            "FEEDS": {str(out): {"format": "jsonl", "overwrite": True}},
+            "MAOYAN_BASE_URL": closed,
+        }
+    )
+    verdict = crawler.stats.get_value("board/verdict")
+    assert verdict["finish_reason"] == "unreachable" and verdict["exit_status"] == 1
+    assert verdict["written"] is False and not out.exists()
 
 
 @pytest_twisted.inlineCallbacks
