@@ -64,11 +64,19 @@ def feed_failure(stats: dict[str, Any]) -> str | None:
     return f"Scrapy could not store it ({', '.join(failed)})" if failed else None
 
 
-def exit_status(stats: dict[str, Any]) -> int:
-    """0 only for a crawl that finished normally, collected the whole board and wrote its
-    feed; 128 + the signal's number after Ctrl-C (130) or SIGTERM (143); else 1."""
+def signal_status(stats: dict[str, Any]) -> int | None:
+    """128 + the signal's number after Ctrl-C (130) or SIGTERM (143); ``None`` when no
+    signal stopped the crawl."""
     if signal_name := stats.get(SIGNAL):
         return 128 + int(getattr(signal, signal_name, signal.SIGINT))
+    return None
+
+
+def exit_status(stats: dict[str, Any]) -> int:
+    """0 only for a crawl that finished normally, collected the whole board and wrote its
+    feed; 128 + the signal's number after a signal; else 1."""
+    if (stopped := signal_status(stats)) is not None:
+        return stopped
     complete = stats.get("finish_reason") == "finished" and bool(stats.get(BOARD_COMPLETE))
     return 0 if complete and not feed_failure(stats) else 1
 
@@ -116,7 +124,6 @@ class BoardCompletenessCheck:
         self.crawler = crawler
         self.ranks: set[int] = set()
         self.verdict: tuple[int, str] | None = None
-        self.reason = ""
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
@@ -143,7 +150,6 @@ class BoardCompletenessCheck:
         missing = sorted(set(range(1, expected + 1)) - self.ranks)
         failed_pages = stats.get_value(PAGES_FAILED, 0)
         complete = reason == "finished" and expected > 0 and not missing and not failed_pages
-        self.reason = reason
         stats.set_value("board/films_scraped", len(self.ranks))
         stats.set_value("board/missing_ranks", compact_ranges(missing))
         stats.set_value(BOARD_COMPLETE, complete)
@@ -182,7 +188,7 @@ class BoardCompletenessCheck:
             line += f" `scrapy crawl` exits with status {status}."
         verdict = Verdict(
             spider=self.crawler.spidercls.name,
-            finish_reason=self.reason,
+            finish_reason=str(stats.get("finish_reason", "")),
             complete=bool(stats.get(BOARD_COMPLETE)),
             written=failure is None and bool(stats.get(FEED_WRITTEN)),
             exit_status=status,

@@ -28,7 +28,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 
 from maoyan.arguments import ArgumentError, check_arguments
-from maoyan.extensions import exit_status, usage_verdict
+from maoyan.extensions import exit_status, signal_status, usage_verdict
 from maoyan.jobdir import Job, JobMismatchError, prepare_job
 from maoyan.outcomes import SIGNAL
 from maoyan.spiders.board import BoardSpider
@@ -76,8 +76,8 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif judged:  # 0 only for a whole board written
             self.exitcode = exit_status(stats)
-        elif signal_name := stats.get(SIGNAL):  # another spider: Scrapy's status, or a signal's
-            self.exitcode = 128 + int(getattr(signal, signal_name, signal.SIGINT))
+        elif (stopped := signal_status(stats)) is not None:  # another spider: Scrapy's, or
+            self.exitcode = stopped  # a signal's
 
     def refuse(self, spider: str, why: str) -> None:
         """One line, before anything starts: not an asyncio traceback. It goes to the log

@@ -12,14 +12,12 @@ a third source is one more module here and one more extraction module.
 
 from __future__ import annotations
 
-import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from collections import Counter
-
     from scrapy.settings import BaseSettings
 
     from maoyan.items import EntryFields
@@ -99,10 +97,11 @@ class Answer:
 
 @dataclass
 class BoardCounts:
-    """What the spider counted of one board, for the source's closing words."""
+    """What the spider counted of one board, for the source's closing words: requests
+    by kind, and the numbers hidden by field."""
 
-    requests: Counter[str]
-    numbers_hidden: Counter[str]
+    requests: Counter[str] = field(default_factory=Counter)
+    numbers_hidden: Counter[str] = field(default_factory=Counter)
 
 
 class Source:
@@ -135,7 +134,3 @@ class Source:
     def closing_words(self, counts: BoardCounts) -> list[Note]:
         """What to say, once the crawl is over, of what the source noticed on the way."""
         return []
-
-
-#: The log levels sources speak at.
-INFO, WARNING = logging.INFO, logging.WARNING

@@ -9,11 +9,12 @@ the pager would send. Numbers the pages draw with a web font are left null and n
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, ClassVar
 
 from maoyan.bans import is_board_page
 from maoyan.extract.desktop import NUMBER_FIELDS, parse_board_page
-from maoyan.sources.base import WARNING, Answer, AnswerKind, BoardCounts, Note, PageRequest, Source
+from maoyan.sources.base import Answer, AnswerKind, BoardCounts, Note, PageRequest, Source
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -78,7 +79,7 @@ class DesktopSource(Source):
             numbers_hidden=page.numbers_hidden,
         )
         if not page.entries:
-            answer.note(WARNING, f"Board page {url} shows a board with no films")
+            answer.note(logging.WARNING, f"Board page {url} shows a board with no films")
         if self.board.name != "top100" and page.next_url:
             answer.follow.append(PageRequest(page.next_url, BOARD_HTML, referer=url))
         return answer
@@ -90,7 +91,7 @@ class DesktopSource(Source):
         fields = [name for name in NUMBER_FIELDS if name in hidden]
         return [
             Note(
-                WARNING,
+                logging.WARNING,
                 f"{hidden.total()} number(s) of board {self.board_number} could not be read "
                 f"({', '.join(f'{name} x{hidden[name]}' for name in fields)}): the page draws "
                 "their digits with a web font (span.stonefont), so its text does not hold "

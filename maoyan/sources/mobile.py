@@ -10,6 +10,7 @@ scrolling asks for it: with the page as Referer and JSON in Accept.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
@@ -23,8 +24,6 @@ from maoyan.extract.mobile import (
     refusal,
 )
 from maoyan.sources.base import (
-    INFO,
-    WARNING,
     Answer,
     AnswerKind,
     BoardCounts,
@@ -124,7 +123,7 @@ class MobileSource(Source):
             return None
         if got == 0 or following >= MAX_OFFSET:
             answer.note(
-                WARNING,
+                logging.WARNING,
                 f"The board answer {found.url} held no films after rank {offset}, though the "
                 f"board holds {expected}: stopping there.",
             )
@@ -132,7 +131,7 @@ class MobileSource(Source):
         limit = min(self.batch, expected - following) if expected else self.batch
         if offset == 0:
             answer.note(
-                INFO,
+                logging.INFO,
                 f"The board page holds {got} of the board's {expected or 'further'} films; "
                 f"asking its JSON for the rest, up to {self.batch} at a time.",
             )
@@ -142,7 +141,7 @@ class MobileSource(Source):
         pages, answers = counts.requests[MOBILE_PAGE], counts.requests[MOBILE_JSON]
         return [
             Note(
-                INFO,
+                logging.INFO,
                 f"The {self.board.name} board (mobile {self.board_number}) took "
                 f"{pages + answers} request(s): {pages} board page(s) and {answers} JSON "
                 "answer(s), robots.txt and retries not counted.",

@@ -9,7 +9,6 @@ settings; bans are caught by :mod:`maoyan.middlewares.bandetection`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -48,7 +47,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from maoyan_common.boards import Board
 
 #: Request meta key: the board page's URL as first asked for, whatever redirects follow.
 PAGE_URL = "maoyan_page_url"
@@ -61,15 +59,10 @@ UNREACHABLE = (DownloadTimeoutError, ConnectError)
 class BoardProgress:
     """What the spider knows of its board as the crawl goes."""
 
-    board: Board
     #: How many films the board should have (more if its answers show more ranks).
     expected: int
-    requests: Counter[str] = field(default_factory=Counter)
-    numbers_hidden: Counter[str] = field(default_factory=Counter)
+    counts: BoardCounts = field(default_factory=BoardCounts)
     date_checked: bool = False
-
-    def counts(self) -> BoardCounts:
-        return BoardCounts(self.requests, self.numbers_hidden)
 
 
 def parse_cookie_header(header: str | None) -> dict[str, str]:
@@ -119,7 +112,7 @@ class BoardSpider(scrapy.Spider):
         )
         self.board = board_found
         expected = self.pages * PAGE_SIZE if self.pages else (board_found.size or 0)
-        self.progress = BoardProgress(board_found, expected)
+        self.progress = BoardProgress(expected)
         self.cookies: dict[str, str] = {}
         self.unreachable_in_a_row = 0
 
@@ -150,7 +143,7 @@ class BoardSpider(scrapy.Spider):
     def page_request(self, wanted: PageRequest) -> scrapy.Request:
         """The Scrapy request for one of the board's pages (or JSON answers), its kind
         in the meta for the ban middleware."""
-        self.progress.requests[wanted.kind] += 1
+        self.progress.counts.requests[wanted.kind] += 1
         headers = {}
         if wanted.referer:
             headers["Referer"] = wanted.referer
@@ -207,7 +200,7 @@ class BoardSpider(scrapy.Spider):
             response.text, response.url, response.meta.get(BOARD_PAGE), progress.expected
         )
         if answer.numbers_hidden:
-            progress.numbers_hidden.update(name for _, name in answer.numbers_hidden)
+            progress.counts.numbers_hidden.update(name for _, name in answer.numbers_hidden)
             stats.inc_value("board/numbers_hidden", len(answer.numbers_hidden))
         self.check_board_date(answer.board_date)
         expected = max(progress.expected, answer.total or 0)
@@ -247,9 +240,9 @@ class BoardSpider(scrapy.Spider):
             )
 
     def closed(self, reason: str) -> None:
-        for note in self.source.closing_words(self.progress.counts()):
+        for note in self.source.closing_words(self.progress.counts):
             self.logger.log(note.level, note.message)
-        self.crawler.stats.set_value("board/requests", self.progress.requests.total())
+        self.crawler.stats.set_value("board/requests", self.progress.counts.requests.total())
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
