@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 
 from maoyan.items import BoardEntry
-from maoyan_common.boards import BOARDS
+from maoyan_common.boards import find_board
 from standin import mobile
 from standin.films import Film
 from standin.pages import poster_url
@@ -75,7 +75,7 @@ def mobile_feed_record(
     """The feed line a mobile crawl writes for ``film`` at ``rank``, read from the
     answer at ``page_url`` (the board page gives no date; the JSON does)."""
     answer = mobile.movie(film, rank, mobile_board)
-    (feed_board,) = (b.feed_id for b in BOARDS if b.ids.get("mobile") == mobile_board)
+    feed_board = find_board("mobile", mobile_board).feed_id
     score = f"{answer['sc']:.1f}" if answer["sc"] else None
     unit = "万"
     entry = BoardEntry(

@@ -167,6 +167,22 @@ def project_crawler(spidercls: type = BoardSpider, **overrides: Any) -> Crawler:
     return get_crawler(spidercls, settings_dict=project_settings(**overrides))
 
 
+def stand_in_crawler(site_url: str, **settings: Any) -> Crawler:
+    """A project crawler for an in-process crawl of the stand-in at ``site_url`` (both
+    sources' roots), at test speed, on the reactor pytest-twisted runs."""
+    roots = {
+        "MAOYAN_BASE_URL": site_url,
+        "MAOYAN_MOBILE_BASE_URL": site_url,
+        "MAOYAN_MOBILE_API_URL": site_url,
+    }
+    return project_crawler(
+        BoardSpider,
+        TWISTED_REACTOR=None,  # the reactor pytest-twisted installed
+        MAOYAN_CONTACT=TEST_CONTACT,
+        **{**FAST_SETTINGS, **roots, **settings},
+    )
+
+
 def board_spider(crawler: Crawler | None = None, **arguments: str) -> BoardSpider:
     """The board spider of a project crawler, its stats open, as at a crawl's start."""
     crawler = crawler or project_crawler()

@@ -47,10 +47,6 @@ def test_a_page_in_an_unknown_layout_is_not_called_a_ban(standin, crawl, tmp_pat
     assert json.loads(shown.stdout)["entries"] == []
 
 
-def closed_port() -> int:
-    return free_port()  # a loopback port nothing listens on
-
-
 @pytest.mark.parametrize(
     ("base_url", "robots", "failed"),
     [
@@ -60,7 +56,7 @@ def closed_port() -> int:
     ],
 )  # fmt: skip
 def test_an_unreachable_site_is_declared_at_once(crawl, tmp_path, base_url, robots, failed) -> None:
-    port = closed_port()
+    port = free_port()  # a loopback port nothing listens on
     feed = tmp_path / "out.jsonl"
     feed.write_text('{"yesterday": "a good feed"}\n', encoding="utf-8")
     started = time.monotonic()

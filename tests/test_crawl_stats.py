@@ -19,9 +19,8 @@ import pytest_twisted
 from scrapy import signals
 from scrapy.crawler import Crawler
 
-from maoyan.spiders.board import BoardSpider
 from standin.mobile import PAGE_FILMS
-from tests.helpers import FAST_SETTINGS, TEST_CONTACT, free_port, project_crawler, read_jsonl
+from tests.helpers import free_port, read_jsonl, stand_in_crawler
 
 
 @pytest.fixture
@@ -36,17 +35,7 @@ def crawl_in_process(standin) -> Callable[..., Generator[Any, Any, Crawler]]:
         **behaviour,
     ) -> Generator[Any, Any, Crawler]:
         site = standin(**behaviour)
-        roots = {
-            "MAOYAN_BASE_URL": site.url,
-            "MAOYAN_MOBILE_BASE_URL": site.url,
-            "MAOYAN_MOBILE_API_URL": site.url,
-        }
-        crawler = project_crawler(
-            BoardSpider,
-            TWISTED_REACTOR=None,  # the reactor pytest-twisted installed
-            MAOYAN_CONTACT=TEST_CONTACT,
-            **{**FAST_SETTINGS, **roots, **(settings or {})},
-        )
+        crawler = stand_in_crawler(site.url, **(settings or {}))
         crawler.items = []
 
         def keep(item: Any) -> None:

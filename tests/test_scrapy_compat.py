@@ -22,19 +22,8 @@ from maoyan.scrapy_compat import (
     fail_waiting_downloads,
     slow_down,
 )
-from maoyan.spiders.board import BoardSpider
 from maoyan.stopping import close_spider
-from tests.helpers import FAST_SETTINGS, REPO, TEST_CONTACT, clean_env, project_crawler
-
-
-def stand_in_crawler(site_url: str, **settings: Any):
-    return project_crawler(
-        BoardSpider,
-        TWISTED_REACTOR=None,
-        MAOYAN_CONTACT=TEST_CONTACT,
-        MAOYAN_BASE_URL=site_url,
-        **{**FAST_SETTINGS, **settings},
-    )
+from tests.helpers import REPO, clean_env, stand_in_crawler
 
 
 @pytest_twisted.inlineCallbacks
