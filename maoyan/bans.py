@@ -17,6 +17,9 @@ from urllib.parse import urlsplit
 
 TOO_FREQUENT = "访问请求由于过于频繁而被禁止"
 VERIFY_TITLE = "猫眼验证中心"
+#: The words of the verification page as seen on m.maoyan.com in 2026 (a page titled
+#: 安全验证, "security check"), beside the older 猫眼验证中心.
+VERIFY_WORDS = (VERIFY_TITLE, "安全验证")
 BOARD_MARKER = "board-wrapper"
 
 
@@ -44,8 +47,11 @@ def detect_ban(status: int, url: str, body: str, location: str | None = None) ->
     """
     if 300 <= status < 400 and location and is_verification_url(location):
         return Ban("verification", f"redirected to Maoyan's verification page {location}")
-    if is_verification_url(url) or VERIFY_TITLE in body:
-        return Ban("verification", f"answered with Maoyan's verification page ({VERIFY_TITLE})")
+    words = next((words for words in VERIFY_WORDS if words in body), None)
+    if is_verification_url(url) or words:
+        return Ban(
+            "verification", f"answered with Maoyan's verification page ({words or VERIFY_TITLE})"
+        )
     if TOO_FREQUENT in body:
         return Ban("too_frequent", f"answered {status}: {TOO_FREQUENT}")
     if status == 403:

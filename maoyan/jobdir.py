@@ -21,13 +21,19 @@ from maoyan.scrapy_compat import JOB_FILES, SPIDER_STATE_FILE
 
 @dataclass(frozen=True)
 class Job:
-    """Which crawl a job folder belongs to: kept in the spider's state as ``job``."""
+    """Which crawl a job folder belongs to: kept in the spider's state as ``job``.
+    ``source`` and ``board`` name the crawl's sources and boards, comma-separated, in
+    crawl order."""
 
     source: str
     board: str
 
     def describe(self) -> str:
-        return f"the {self.source} source's {self.board} board"
+        """``the desktop source's top100 board``, ``the desktop and mobile sources'
+        top100, most-expected boards``."""
+        sources, boards = self.source.split(","), self.board.split(",")
+        whose = " and ".join(sources) + (" source's" if len(sources) == 1 else " sources'")
+        return f"the {whose} {', '.join(boards)} board{'s' if len(boards) > 1 else ''}"
 
 
 class JobMismatchError(ValueError):

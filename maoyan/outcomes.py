@@ -63,8 +63,11 @@ PAGES_FAILED = "board/pages_failed"
 #: How many films the board should have, kept up to date by the spider as answers
 #: show the board's total.
 FILMS_EXPECTED = "board/films_expected"
-#: Set by the close-time check: the crawl got every film of the board.
+#: Set by the close-time check: the crawl got every film of every board it crawled.
 BOARD_COMPLETE = "board/complete"
+#: The boards the crawl collects, in crawl order (``desktop/top100``, ...): each has its
+#: own stats, named by :func:`board_stat`.
+BOARD_KEYS = "board/boards"
 #: The close-time verdict as a program reads it (see maoyan.extensions.Verdict).
 VERDICT = "board/verdict"
 #: The feed that could not be written, and the system's reason.
@@ -76,6 +79,14 @@ FEED_INCOMPLETE = "feed/incomplete_path"
 #: A job resumed with -O whose earlier films (out.incomplete.jsonl) are gone, so the
 #: feed cannot hold the whole board, whatever the job's state counts.
 FEED_LACKS_EARLIER = "feed/earlier_films_missing"
+
+
+def board_stat(board: str, name: str) -> str:
+    """The stats key of one board's count: ``boards/desktop/top100/films_expected``;
+    ``name`` is ``films_expected``, ``films_scraped``, ``missing_ranks``, ``complete``,
+    ``requests``, ``pages_failed`` or ``ended_at`` (the page answered 404)."""
+    return f"boards/{board}/{name}"
+
 
 # --- The words -----------------------------------------------------------------------
 

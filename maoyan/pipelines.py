@@ -59,14 +59,17 @@ class ValidateEntryPipeline:
 
 
 class DedupeEntryPipeline:
-    """Drop a film seen before in this crawl on the same board (key: board_id, movie_id).
+    """Drop a film seen before in this crawl on the same board of the same source
+    (key: source, board_id, movie_id).
 
-    The site can shift while a crawl walks its pages, showing a film on two pages.
+    The site can shift while a crawl walks its pages, showing a film on two pages. The
+    same film on the same board from the other source is no repeat: it is that source's
+    line, with the numbers that source shows (the post-process merges them).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.stats = crawler.stats
-        self.seen: dict[tuple[int, int], Any] = {}
+        self.seen: dict[tuple[str, int, int], Any] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -74,7 +77,7 @@ class DedupeEntryPipeline:
 
     def process_item(self, item: Any) -> Any:
         entry = ItemAdapter(item)
-        key = (entry["board_id"], entry["movie_id"])
+        key = (entry.get("source"), entry["board_id"], entry["movie_id"])
         if key not in self.seen:
             self.seen[key] = entry.get("page_url")
             return item

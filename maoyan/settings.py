@@ -63,6 +63,11 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 1
 # One request in the downloader at all: after a ban, nothing already queued is sent
 # before the crawl has backed off (the crawl is one site, so nothing is lost).
 CONCURRENT_REQUESTS = 1
+# No next request while an answer is still being read (any answer counts at least
+# 1 KiB here): a board's follow-up (the mobile JSON after its page) is scheduled
+# before the next request is taken, so the boards of a crawl of several come one
+# after another, in their fixed order, every run alike.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1000
 # At least 1.5 s between requests, varied by +/-50% so the rhythm is not robotic.
 DOWNLOAD_DELAY = 1.5
 DOWNLOAD_DELAY_JITTER = 0.5

@@ -22,6 +22,7 @@ import numpy as np
 import orjson
 
 from postprocess.history import DAY_COLUMNS, FILM_COLUMNS, HISTORY_COLUMNS, Crawls
+from postprocess.merge import filled, filled_values, line_day
 from postprocess.output import LIST_COLUMNS, json_line
 from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 from postprocess.worker import (
@@ -30,6 +31,11 @@ from postprocess.worker import (
     LENGTH,
     OFFSET,
     ORDER,
+    OTHER_LENGTH,
+    OTHER_OFFSET,
+    OTHER_ORDER,
+    OTHER_WHEN,
+    OTHERS,
     TIMES_SEEN,
     Film,
     Key,
@@ -190,10 +196,25 @@ class WinningLines:
         self.files: dict[int, int] = {}
 
     def __call__(self, key: Key, film: Film) -> dict[str, Any]:
-        index = file_of(film[ORDER])
+        """The film's row as its lines give it: the winning line, with the fields it
+        lacks taken from other sources' lines of the same day (:mod:`postprocess.merge`)."""
+        obj = self.line(key, film[ORDER], film[OFFSET], film[LENGTH])
+        others = film[OTHERS]
+        if not others:
+            return obj
+        day = line_day(obj, film[LAST_SEEN])
+        same_day = []
+        for line in sorted(others.values(), key=lambda line: (line[OTHER_WHEN], line[OTHER_ORDER])):
+            other = self.line(key, line[OTHER_ORDER], line[OTHER_OFFSET], line[OTHER_LENGTH])
+            if line_day(other, line[OTHER_WHEN]) == day:
+                same_day.insert(0, other)  # latest first
+        return filled(obj, same_day) if same_day else obj
+
+    def line(self, key: Key, order: int, offset: int, length: int) -> dict[str, Any]:
+        index = file_of(order)
         if index not in self.files:
             self.files[index] = os.open(self.paths[index], os.O_RDONLY)
-        line = os.pread(self.files[index], film[LENGTH], film[OFFSET])
+        line = os.pread(self.files[index], length, offset)
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -201,7 +222,7 @@ class WinningLines:
         if type(obj) is not dict or (obj.get("board_id"), obj.get("movie_id")) != key:
             raise RuntimeError(
                 f"{self.paths[index]} changed while it was read: the line at byte "
-                f"{film[OFFSET]:,} is not the one read before; run again on a file that "
+                f"{offset:,} is not the one read before; run again on a file that "
                 "is not being written"
             )
         return obj
@@ -278,12 +299,25 @@ def history_columns(
             days[at], came_from[at] = crawl_days[at], 1
         else:
             days[at] = crawl[2]
-    winners, day_names, day_numbers = latest_of_each(board, movie, days, when)
+    winners, day_names, day_numbers, several = latest_of_each(board, movie, days, when)
     # Day values and film values by column, each taken for the winners at once.
     value_table = [
         (*values[:-1], None if values[-1] == UNSTATED else values[-1]) for values in value_table
     ]
     kept_values = values[winners]
+    # A board day crawled twice (from both sources): each value from the latest line
+    # that has it (postprocess.merge).
+    source_at = len(VALUE_COLUMNS) - 1
+    for group, members in several:
+        rows = [value_table[values[at]] for at in members]
+        latest: dict[Any, tuple] = {}  # each source's latest line of the day
+        for row in rows:
+            latest.setdefault(row[source_at], row)
+        rows = list(latest.values())
+        merged = filled_values(rows, source_at)
+        if merged != rows[0]:
+            value_table.append(merged)
+            kept_values[group] = len(value_table) - 1
     named: dict[str, Any] = {
         name: taken(name, [row[at] for row in value_table], kept_values)
         for at, name in enumerate(VALUE_COLUMNS)
@@ -362,10 +396,11 @@ def taken(name: str, values: list, at: np.ndarray) -> Any:
 
 def latest_of_each(
     board: np.ndarray, movie: np.ndarray, days: list, when: list
-) -> tuple[np.ndarray, list, np.ndarray]:
+) -> tuple[np.ndarray, list, np.ndarray, list[tuple[int, list[int]]]]:
     """Where the latest candidate of each board, day and film stands: the latest
     crawl time, then the later place in the input (a candidate's place is its index);
-    and the distinct days with each candidate's number among them.
+    the distinct days with each candidate's number among them; and for each group of
+    several candidates, its number and its members, latest first.
 
     Sorted by board, film, day and place, a group's last candidate is the latest in
     the input; only groups of several (one board day crawled twice) compare times."""
@@ -375,12 +410,15 @@ def latest_of_each(
     place = np.arange(len(days))
     order = np.lexsort((place, day_number, movie, board))
     if not len(order):
-        return order, names, day_number
+        return order, names, day_number, []
     b, m, d = board[order], movie[order], day_number[order]
     starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (m[1:] != m[:-1]) | (d[1:] != d[:-1])])
     ends = np.r_[starts[1:], len(order)]
     winners = order[ends - 1]
+    several = []
     for group in np.flatnonzero(ends - starts > 1).tolist():
         members = order[starts[group] : ends[group]].tolist()
-        winners[group] = max(members, key=lambda at: (when[at], at))
-    return winners, names, day_number
+        members.sort(key=lambda at: (when[at], at), reverse=True)
+        winners[group] = members[0]
+        several.append((group, members))
+    return winners, names, day_number, several

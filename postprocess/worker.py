@@ -49,14 +49,20 @@ progress: Callable[[int], None] | None = None
 Key = tuple[int, int]
 
 #: A film as seen so far, as a list ``[offset, last_seen, order, first_seen, times_seen,
-#: length]``: where the winning line starts in its file, its crawled_at (the latest: the
-#: latest crawl wins), where it stands in the input (see :func:`line_order`; it names
-#: the file), the earliest crawled_at, how many lines showed the film, and the winning
-#: line's length. The reduce step reads the winning line again from the file: holding
-#: every film's line until then took 700 bytes a film in every worker. A list, not a
-#: dataclass: 100,000 of them pickle in 0.1 s rather than 1.3 s.
+#: length, source, others]``: where the winning line starts in its file, its crawled_at
+#: (the latest: the latest crawl wins), where it stands in the input (see
+#: :func:`line_order`; it names the file), the earliest crawled_at, how many lines
+#: showed the film, the winning line's length and source; ``others`` is ``None``, or
+#: for a film that other sources showed too, the latest line of each of them, by
+#: source, as ``[offset, crawled_at, order, length]``: the reduce step takes from the
+#: one of the same day the fields the winning line lacks (a number one source hides).
+#: The reduce step reads the winning line again from the file: holding every film's
+#: line until then took 700 bytes a film in every worker. A list, not a dataclass:
+#: 100,000 of them pickle in 0.1 s rather than 1.3 s.
 Film = list[Any]
-OFFSET, LAST_SEEN, ORDER, FIRST_SEEN, TIMES_SEEN, LENGTH = range(6)
+OFFSET, LAST_SEEN, ORDER, FIRST_SEEN, TIMES_SEEN, LENGTH, SOURCE, OTHERS = range(8)
+#: Where an ``others`` line (see :data:`Film`) holds its offset, crawled_at, order, length.
+OTHER_OFFSET, OTHER_WHEN, OTHER_ORDER, OTHER_LENGTH = range(4)
 
 
 def file_of(order: int) -> int:
@@ -230,12 +236,14 @@ def process_chunk(
                 days.add(obj, when, base + number, source, partition_of(key, partitions))
             film = films.get(key)
             if film is None:
-                films[key] = [offset, when, base + number, when, 1, len(raw)]
+                films[key] = [offset, when, base + number, when, 1, len(raw), source, None]
                 continue
             film[TIMES_SEEN] += 1
             if when < film[FIRST_SEEN]:
                 film[FIRST_SEEN] = when
-            if when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
+            if source != film[SOURCE]:
+                other_line(film, [offset, when, base + number, len(raw)], source)
+            elif when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
                 film[OFFSET], film[LAST_SEEN], film[ORDER] = offset, when, base + number
                 film[LENGTH] = len(raw)
         result.line_count = number
@@ -294,21 +302,56 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
+def other_line(film: Film, line: list[Any], source: str) -> None:
+    """A line of ``film`` from another source than its winning line's: it wins if it is
+    later (the winning line, demoted, is kept as its source's), else it is kept as its
+    source's latest line if it is that."""
+    if (line[OTHER_WHEN], line[OTHER_ORDER]) > (film[LAST_SEEN], film[ORDER]):
+        demoted = [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]]
+        demoted_source = film[SOURCE]
+        film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH] = line
+        film[SOURCE] = source
+        others = film[OTHERS]
+        if others is not None:
+            others.pop(source, None)
+        line, source = demoted, demoted_source
+    others = film[OTHERS]
+    if others is None:
+        others = film[OTHERS] = {}
+    kept = others.get(source)
+    if kept is None or (line[OTHER_WHEN], line[OTHER_ORDER]) > (
+        kept[OTHER_WHEN],
+        kept[OTHER_ORDER],
+    ):
+        others[source] = line
+
+
 def merge_films(total: dict[Key, Film], part: dict[Key, Film]) -> None:
     """Fold one chunk's films into the running table: the latest crawled_at wins
-    (ties: the later line), first seen is the earliest, the counts add up."""
+    (ties: the later line), first seen is the earliest, the counts add up; each other
+    source's latest line is kept beside the winning one."""
     for key, film in part.items():
         known = total.get(key)
         if known is None:
             total[key] = film
             continue
-        if (film[LAST_SEEN], film[ORDER]) > (known[LAST_SEEN], known[ORDER]):
-            known[OFFSET], known[LAST_SEEN], known[ORDER] = (
-                film[OFFSET],
-                film[LAST_SEEN],
-                film[ORDER],
-            )
-            known[LENGTH] = film[LENGTH]
+        if film[SOURCE] == known[SOURCE]:
+            if (film[LAST_SEEN], film[ORDER]) > (known[LAST_SEEN], known[ORDER]):
+                known[OFFSET], known[LAST_SEEN], known[ORDER] = (
+                    film[OFFSET],
+                    film[LAST_SEEN],
+                    film[ORDER],
+                )
+                known[LENGTH] = film[LENGTH]
+        else:
+            line = [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]]
+            other_line(known, line, film[SOURCE])
+        for source, line in (film[OTHERS] or {}).items():
+            if source == known[SOURCE]:  # a line of the winner's source: the later wins
+                if (line[OTHER_WHEN], line[OTHER_ORDER]) > (known[LAST_SEEN], known[ORDER]):
+                    known[OFFSET], known[LAST_SEEN], known[ORDER], known[LENGTH] = line
+            else:
+                other_line(known, line, source)
         if film[FIRST_SEEN] < known[FIRST_SEEN]:
             known[FIRST_SEEN] = film[FIRST_SEEN]
         known[TIMES_SEEN] += film[TIMES_SEEN]

@@ -8,6 +8,7 @@ shows. Film ids past the ones seen on saved pages are the stand-in's own.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 # movie_id | title | stars | release | score   (an empty cell: the board shows none)
@@ -288,3 +289,30 @@ BOARDS: dict[int, list[Film]] = {
 PAGED_BOARDS = frozenset({4, 6})
 #: Boards whose date is their own, not the site's daily update.
 STALE_BOARD_DATES = {2: "2018-07-16"}
+
+
+def moved_board(films: list[Film], board_id: int, day: int) -> list[Film]:
+    """A board ``day`` days on: each day a few neighbours swap places and, on a board
+    of ten without numbers (热映口碑榜), the last film gives way to one of the other
+    boards' (a film that entered). Seeded by board and day, so every machine's
+    stand-in moves alike."""
+    order = list(films)
+    if len(order) < 2:
+        return order
+    others = [
+        Film(film.movie_id, film.title, film.stars, film.release, film.score)
+        for board, listed in BOARDS.items()
+        if board != board_id
+        for film in listed
+    ]
+    for step in range(1, day + 1):
+        chance = random.Random(board_id * 10_000 + step)
+        for _ in range(chance.randint(1, 3)):
+            place = chance.randrange(len(order) - 1)
+            order[place], order[place + 1] = order[place + 1], order[place]
+        if len(order) <= 10 and order[-1].wish_total is order[-1].box_office_total is None:
+            shown = {film.movie_id for film in order}
+            entering = [film for film in others if film.movie_id not in shown]
+            if entering:
+                order[-1] = entering[chance.randrange(len(entering))]
+    return order

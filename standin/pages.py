@@ -186,7 +186,22 @@ def render_broken_entry(rank: int, film: Film, *_: object) -> str:
 """
 
 
-def _pager(offset: int, total: int) -> str:
+def _bare_pager(offset: int, total: int) -> str:
+    """The pager of 2026 (seen in a capture of board 6 of 2026-09-30): bare links in
+    ``ul.list-pager``, no ``li``, no 上一页/下一页."""
+    links = []
+    for number in range(1, (total + PAGE_SIZE - 1) // PAGE_SIZE + 1):
+        page_offset = (number - 1) * PAGE_SIZE
+        if page_offset == offset:
+            links.append(f'<a class="active">{number}</a>')
+        else:
+            links.append(f'<a href="?offset={page_offset}">{number}</a>')
+    return '<div class="pager-main">\n<ul class="list-pager">' + "\n".join(links) + "</ul>\n</div>"
+
+
+def _pager(offset: int, total: int, bare: bool = False) -> str:
+    if bare:
+        return _bare_pager(offset, total)
     pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
     items = []
     if offset > 0:
@@ -236,8 +251,10 @@ def render_board_page(
     paged: bool = True,
     broken_ranks: frozenset[int] = frozenset(),
     font_version: int | None = 1,
+    bare_pager: bool = True,
 ) -> str:
-    """One board page: the films from ``offset``, ranked from ``offset + 1``.
+    """One board page: the films from ``offset``, ranked from ``offset + 1``; its pager
+    of 2026 (``bare_pager``) or of the years before.
 
     Boards 6, 1 and 2 draw their numbers' digits with a web font when
     ``font_version`` is given (today's site); ``None`` shows them as plain text.
@@ -251,7 +268,7 @@ def render_board_page(
         render = render_broken_entry if rank in broken_ranks else render_entry
         entries.append(render(rank, film, board_id, glyphs))
     style = font_face(font_version) if font_version is not None else ""
-    pager = _pager(offset, len(films)) if paged else ""
+    pager = _pager(offset, len(films), bare_pager) if paged else ""
     return f"""\
 <!DOCTYPE html>
 <html lang="zh-CN">
@@ -280,6 +297,19 @@ def render_board_page(
   </div>
 </div>
 <div class="footer"><p class="friendly-links">关于猫眼</p></div>
+</body>
+</html>
+"""
+
+
+#: The verification page of the mobile site as seen in 2026: titled 安全验证.
+SECURITY_CHECK_PAGE = """\
+<!DOCTYPE html>
+<html>
+<head><meta charset="utf-8"><title>安全验证</title></head>
+<body>
+<div class="yoda-container"><p>为了您的账号安全，请完成安全验证</p>
+<div class="yoda-slider"></div></div>
 </body>
 </html>
 """

@@ -18,16 +18,18 @@ import re
 import socket
 import threading
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from standin import mobile
-from standin.films import BOARDS, PAGED_BOARDS, STALE_BOARD_DATES, synthetic_films
+from standin.films import BOARDS, PAGED_BOARDS, STALE_BOARD_DATES, moved_board, synthetic_films
 from standin.pages import (
     BANNED_PAGE,
     PAGE_SIZE,
     REFUSED_PAGE,
+    SECURITY_CHECK_PAGE,
     render_board_page,
     render_verify_page,
 )
@@ -37,7 +39,7 @@ MOBILE_BOARD_PATH = re.compile(r"^/asgard/board(?:/(\d+))?/?$")
 MOBILE_JSON_PATH = re.compile(
     r"^/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/(\d+)\.json$"
 )
-BAN_KINDS = ("verify", "403", "blank", "refuse")
+BAN_KINDS = ("verify", "403", "blank", "refuse", "security")
 
 
 @dataclass
@@ -59,7 +61,8 @@ class Behaviour:
     ban_after: int | None = None
     #: ``verify``: 302 to the verification centre; ``403``: the "too frequent" page;
     #: ``blank``: a 200 page without the board; ``refuse``: on the mobile site, a 200
-    #: answer saying ``success: false`` (JSON, or a page's AppData), else as ``blank``.
+    #: answer saying ``success: false`` (JSON, or a page's AppData), else as ``blank``;
+    #: ``security``: a 200 verification page titled 安全验证 (the mobile site's of 2026).
     ban_kind: str = "verify"
     #: Answer some first attempts with a 503 or a cut connection.
     flaky: bool = False
@@ -77,10 +80,19 @@ class Behaviour:
     #: How many films board 4 holds: beyond 100, numbered variants of the real ones
     #: (for benchmark sites of thousands of pages).
     top100_size: int = 100
+    #: The desktop pager of 2026 (bare links, no 下一页); ``False``: the pager of the
+    #: years before (``li`` items, 上一页/下一页).
+    bare_pager: bool = True
+    #: Days after ``board_date``: the boards as they moved by then (seeded, the same
+    #: on every machine), dated that many days later; 0 is the boards as written.
+    day: int = 0
 
     def __post_init__(self) -> None:
         if self.ban_kind not in BAN_KINDS:
             raise ValueError(f"ban_kind must be one of {BAN_KINDS}, not {self.ban_kind!r}")
+        if self.day:
+            moved = date.fromisoformat(self.board_date) + timedelta(days=self.day)
+            self.board_date = moved.isoformat()
 
 
 @dataclass
@@ -116,7 +128,10 @@ class StandinSite:
     def __init__(self, behaviour: Behaviour | None = None, port: int = 0) -> None:
         self.behaviour = behaviour or Behaviour()
         self.log = RequestLog()
-        self.boards = {**BOARDS, 4: synthetic_films(self.behaviour.top100_size)}
+        boards = {**BOARDS, 4: synthetic_films(self.behaviour.top100_size)}
+        self.boards = {
+            board: moved_board(films, board, self.behaviour.day) for board, films in boards.items()
+        }
         self._pages: dict[tuple[int, int], bytes] = {}  # rendered once: a fast server
         self._attempts: dict[str, int] = {}
         self._served = 0
@@ -243,6 +258,7 @@ class StandinSite:
                 paged=board_id in PAGED_BOARDS,
                 broken_ranks=behaviour.broken_ranks,
                 font_version=behaviour.font_version,
+                bare_pager=behaviour.bare_pager,
             ).encode("utf-8")
         if behaviour.redesigned:
             page = page.replace(b"board-wrapper", b"rank-list").replace(b"board-index", b"rank-no")
@@ -311,6 +327,8 @@ class StandinSite:
             return self._send(handler, 302, "", headers={"Location": location})
         if kind == "403":
             return self._send(handler, 403, BANNED_PAGE)
+        if kind == "security":
+            return self._send(handler, 200, SECURITY_CHECK_PAGE)
         # blank, and refuse on a desktop page: the "too frequent" page with a 200
         return self._send(handler, 200, BANNED_PAGE)
 

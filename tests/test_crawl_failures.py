@@ -116,7 +116,7 @@ MOBILE_BOARDS = (
         ("pages=0", "pages=0: give a whole number of pages, 1 or more"),
         ("pages=-1", "pages=-1: give a whole number of pages, 1 or more"),
         ("boardd=7", "unknown argument boardd: the board spider takes source"),
-        ("source=tablet", "source=tablet: no such source; use desktop or mobile"),
+        ("source=tablet", "source=tablet: no such source; use desktop, mobile or all"),
         # A board one source lacks: what that source offers, and where the board is.
         (
             "source=mobile board=hot",

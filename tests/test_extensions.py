@@ -11,9 +11,10 @@ def closed_check(ranks, reason="finished", pages_failed=0):
     crawler = spider.crawler
     check = BoardCompletenessCheck.from_crawler(crawler)
     for rank in ranks:
-        check.item_scraped({"rank": rank})
+        check.item_scraped({"rank": rank, "source": "desktop", "board_id": 4})
     if pages_failed:
         crawler.stats.set_value("board/pages_failed", pages_failed)
+        crawler.stats.set_value("boards/desktop/top100/pages_failed", pages_failed)
     check.spider_closed(spider, reason)
     crawler.stats.set_value("finish_reason", reason)
     return crawler.stats.get_stats()

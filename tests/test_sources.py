@@ -48,7 +48,7 @@ def test_the_json_after_the_page_is_paced_with_it() -> None:
     assert follow.meta["download_slot"] == first.meta["download_slot"] == "m.maoyan.com"
     assert follow.headers["Referer"] == PAGE.encode()
     assert follow.headers["Accept"].startswith(b"application/json")
-    assert spider.progress.expected == 100
+    assert spider.boards["mobile/top100"].expected == 100
 
 
 def test_the_json_asks_for_a_batch_at_most() -> None:

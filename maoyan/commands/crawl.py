@@ -29,7 +29,7 @@ from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 
 from maoyan.arguments import ArgumentError, check_arguments
 from maoyan.extensions import exit_status, signal_status, usage_verdict
-from maoyan.jobdir import Job, JobMismatchError, prepare_job
+from maoyan.jobdir import JobMismatchError, prepare_job
 from maoyan.outcomes import SIGNAL
 from maoyan.spiders.board import BoardSpider
 from maoyan.stopping import stop_crawl
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 class Command(ScrapyCrawlCommand):
     def short_desc(self) -> str:
-        return "Run a spider; exit 1 unless it collected the whole board"
+        return "Run a spider; exit 1 unless it collected every board whole"
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
@@ -54,11 +54,11 @@ class Command(ScrapyCrawlCommand):
         judged = args[0] == BoardSpider.name  # the spider whose board the verdict judges
         if judged:
             try:
-                source, board, _pages = check_arguments(
+                plan = check_arguments(
                     top100_pages=self.settings.getint("MAOYAN_TOP100_PAGES"), **opts.spargs
                 )
                 jobdir = self.settings.get("JOBDIR")
-                if jobdir and (anew := prepare_job(Path(jobdir), Job(source, board.name))):
+                if jobdir and (anew := prepare_job(Path(jobdir), plan.job)):
                     logger.info(anew)
             except (ArgumentError, JobMismatchError) as error:
                 self.refuse(args[0], str(error))

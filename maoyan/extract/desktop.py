@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
@@ -81,6 +81,9 @@ class BoardPage:
     entries: list[EntryFields] = field(default_factory=list)
     board_date: str | None = None
     next_url: str | None = None
+    #: The offsets the page's pager links to (``?offset=N``), the page's own included:
+    #: the pager's promise of how far the board goes.
+    pager_offsets: tuple[int, ...] = ()
     has_board: bool = False
     numbers_hidden: list[tuple[int | None, str]] = field(default_factory=list)
 
@@ -240,6 +243,27 @@ def _next_url(classes: dict[str, list[etree._Element]], page_url: str) -> str | 
     return None
 
 
+def _pager_offsets(classes: dict[str, list[etree._Element]], page_url: str) -> tuple[int, ...]:
+    """Every offset the pager links to, with the page's own: the pager of 2019-2025
+    (``li`` items, 上一页/下一页) and of 2026 (bare ``a`` links, no 下一页) alike."""
+    offsets = {query_offset(page_url)} if classes.get("list-pager") else set()
+    for pager in classes.get("list-pager", []):
+        for link in pager.iter("a"):
+            href = collapse(link.get("href"))
+            if href and not href.lower().startswith("javascript"):
+                offsets.add(query_offset(absolute(page_url, href)))
+    return tuple(sorted(offsets))
+
+
+def query_offset(url: str) -> int:
+    """The ``offset`` of a board page's URL (0 when it has none)."""
+    values = parse_qs(urlsplit(url).query).get("offset", ["0"])
+    try:
+        return max(0, int(values[0]))
+    except ValueError:
+        return 0
+
+
 def parse_board_page(html: str, url: str) -> BoardPage:
     """Read a board page (a whole page or a fragment holding the board list).
 
@@ -268,6 +292,7 @@ def parse_board_page(html: str, url: str) -> BoardPage:
         entries=entries,
         board_date=board_date,
         next_url=_next_url(classes, url),
+        pager_offsets=_pager_offsets(classes, url),
         has_board="board-wrapper" in classes,
         numbers_hidden=numbers_hidden,
     )

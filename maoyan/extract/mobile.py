@@ -81,15 +81,26 @@ def json_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def paging_of(outer: dict[str, Any], board: dict[str, Any]) -> dict[str, Any] | None:
+    """A board's ``paging``, wherever the answer keeps it: beside the board's ``data``
+    (the page of 2026: ``{data: {...}, paging, success}``) or inside it (the app API's
+    JSON: ``{data: {movies, paging}}``)."""
+    for holder in (outer, board):
+        paging = holder.get("paging")
+        if isinstance(paging, dict):
+            return paging
+    return None
+
+
 def board_of_page(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """``(board, paging)`` of AppData: ``AppData.data`` is ``{data: {title, content,
-    movies}, paging, success}``; ``None`` when its shape is not that."""
+    dataSourceDesc, movies}, paging, success}`` (``paging`` inside ``data`` in older
+    answers); ``None`` when its shape is not that."""
     outer = data.get("data") if data else None
     board = outer.get("data") if isinstance(outer, dict) else None
     if not isinstance(board, dict) or not isinstance(board.get("movies"), list):
         return None
-    paging = outer.get("paging")
-    return board, paging if isinstance(paging, dict) else {}
+    return board, paging_of(outer, board) or {}
 
 
 def board_of_json(data: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -297,13 +308,14 @@ def query_int(url: str, name: str) -> int:
 def parse_board_json(text: str, url: str, feed_board_id: int, film_root: str) -> MobileAnswer:
     """Read the board JSON of one ``offset``/``limit`` window (both from ``url``);
     ``film_root`` is the mobile site whose film pages the entries link to."""
-    board = board_of_json(json_object(text))
-    if board is None:
+    data = json_object(text)
+    board = board_of_json(data)
+    if data is None or board is None:
         return MobileAnswer(url=url, readable=False)
     movies = board["movies"]
     offset = query_int(url, "offset")
     date = board_date(board.get("created"))
-    paging = board.get("paging")
+    paging = paging_of(data, board)
     return MobileAnswer(
         url=url,
         readable=True,

@@ -28,10 +28,11 @@ from maoyan.outcomes import (
     RefusedClient,
     SiteUnreachable,
     UnreadablePage,
+    board_stat,
 )
 from maoyan.scrapy_compat import slow_down
 from maoyan.sources import answer_kind
-from maoyan.sources.base import BOARD_PAGE
+from maoyan.sources.base import BOARD, BOARD_PAGE
 from maoyan.stopping import close_spider, stopping
 
 if TYPE_CHECKING:
@@ -65,6 +66,13 @@ def save_page(folder: Path, url: str, body: bytes, suffix: str = ".html") -> Pat
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{name}{suffix}"
     path.write_bytes(body)
     return path.resolve()
+
+
+def ended_key(request: Request) -> str:
+    """The stats key that records where a request's board ended (its page answered
+    404); requests of jobs begun before crawls of several boards name no board."""
+    board = request.meta.get(BOARD)
+    return board_stat(board, "ended_at") if board else BOARD_ENDED
 
 
 class BanDetectionMiddleware:
@@ -109,7 +117,7 @@ class BanDetectionMiddleware:
             raise SiteUnreachable(reason)
         if why := stopping(self.crawler):
             raise CrawlStopped(f"the crawl was stopping ({why})")
-        if (ended := stats.get_value(BOARD_ENDED)) and request.meta.get(BOARD_PAGE):
+        if request.meta.get(BOARD_PAGE) and (ended := stats.get_value(ended_key(request))):
             raise PastTheBoard(f"the board ended at {ended} (HTTP 404)")
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
@@ -118,6 +126,7 @@ class BanDetectionMiddleware:
             return response
         if response.status == 404:  # no such page: the board ends before it
             self.crawler.stats.set_value(BOARD_ENDED, request.url)
+            self.crawler.stats.set_value(ended_key(request), request.url)
             return response  # the spider names it (HttpError)
         location = response.headers.get(b"Location")
         body = response.text if isinstance(response, TextResponse) else ""

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: checked for bans. Its value names the kind of answer expected (a key of a source's
 #: ``answers``).
 BOARD_PAGE = "maoyan_board_page"
+#: Request meta key: which of the crawl's boards a request is for (``desktop/top100``).
+BOARD = "maoyan_board"
 
 
 def never_refused(body: str) -> str | None:
@@ -58,14 +60,12 @@ class AnswerKind:
 @dataclass(frozen=True)
 class PageRequest:
     """A request a source wants made: ``kind`` names what the answer must hold (a key
-    of the source's ``answers``); ``slot`` the download slot it is paced in, when the
-    source's hosts must share one; ``accept`` its Accept header, when not a page's."""
+    of the source's ``answers``); ``accept`` its Accept header, when not a page's."""
 
     url: str
     kind: str
     priority: int = 0
     referer: str | None = None
-    slot: str | None = None
     accept: str | None = None
 
 
@@ -116,6 +116,10 @@ class Source:
     def __init__(self, board: Board, settings: BaseSettings) -> None:
         self.board = board
         self.board_number = board.ids[self.name]
+        #: The download slot the source's site is paced in, as Scrapy would name it.
+        #: A crawl paces every request in its first board's source's slot: the
+        #: desktop and mobile sites are one site, Maoyan, to be asked one thing at a time.
+        self.slot = ""
 
     def start(self, pages: int | None) -> list[PageRequest]:
         """The board's first requests, best rank first (``pages``: of a board walked

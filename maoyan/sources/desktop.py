@@ -1,16 +1,20 @@
 """The desktop site: www.maoyan.com/board/<n>, ten films a page, read from its HTML.
 
-TOP100 is walked over all ten offsets 0-90 whatever an earlier page held, so one
-broken page costs ten films, not the rest of the board. Other boards follow their
-pager (最受期待榜: five pages, 50 films); a board without one is a single page. Every
-page after the first carries the page before it as its Referer, as a reader following
-the pager would send. Numbers the pages draw with a web font are left null and named.
+Every board is walked over the offsets its size gives (TOP100: 0-90, 最受期待榜:
+0-40, the boards of ten: 0) whatever an earlier page held or its pager shows, so one
+broken page costs ten films, not the rest of the board, and a pager in a markup not
+seen before (2026's bare links, without 下一页) cannot end the walk early. The pager
+is only a cross-check: one that promises more pages than the board's size is logged.
+Every page after the first carries the page before it as its Referer, as a reader
+following the pager would send. Numbers the pages draw with a web font are left null
+and named.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
 
 from maoyan.bans import is_board_page
 from maoyan.extract.desktop import NUMBER_FIELDS, parse_board_page
@@ -49,13 +53,14 @@ class DesktopSource(Source):
     def __init__(self, board: Board, settings: BaseSettings) -> None:
         super().__init__(board, settings)
         self.base_url = settings.get("MAOYAN_BASE_URL").rstrip("/")
+        self.slot = urlsplit(self.base_url).hostname or ""  # Scrapy's own slot name
+        #: A pager beyond the board's size is said once a crawl.
+        self.pager_said = False
 
     def board_url(self, offset: int) -> str:
         return f"{self.base_url}/board/{self.board_number}?offset={offset}"
 
     def start(self, pages: int | None) -> list[PageRequest]:
-        if self.board.name != "top100":
-            return [PageRequest(self.board_url(0), BOARD_HTML)]
         # Earlier pages first: with one request at a time the feed is in rank order;
         # each page after the first with the page before it as its Referer.
         return [
@@ -80,8 +85,17 @@ class DesktopSource(Source):
         )
         if not page.entries:
             answer.note(logging.WARNING, f"Board page {url} shows a board with no films")
-        if self.board.name != "top100" and page.next_url:
-            answer.follow.append(PageRequest(page.next_url, BOARD_HTML, referer=url))
+        size = max(expected, self.board.size or 0)
+        last = max(page.pager_offsets, default=0)
+        if last >= size > 0 and not self.pager_said:
+            self.pager_said = True
+            answer.note(
+                logging.WARNING,
+                f"Board page {url} has a pager that goes on to offset {last}, beyond the "
+                f"{size} films board {self.board_number} holds: only its {size} films are "
+                "crawled. Has the board grown? (maoyan_common/boards.py holds each board's "
+                "size.)",
+            )
         return answer
 
     def closing_words(self, counts: BoardCounts) -> list[Note]:

@@ -64,15 +64,16 @@ class MobileSource(Source):
         self.batch = max(1, settings.getint("MAOYAN_MOBILE_BATCH"))
         self.page_url = self.board_page_url()
         #: The page and the JSON live on two hosts (m. and i.maoyan.com), which Scrapy
-        #: would pace as two sites: one download slot for both keeps DOWNLOAD_DELAY,
-        #: AutoThrottle and the back-off between every request to Maoyan.
+        #: would pace as two sites: one download slot for both (and for the desktop
+        #: site's pages, in a crawl of both sources) keeps DOWNLOAD_DELAY, AutoThrottle
+        #: and the back-off between every request to Maoyan.
         self.slot = urlsplit(self.base_url).netloc
 
     def request(
         self, url: str, kind: str, priority: int = 0, referer: str | None = None
     ) -> PageRequest:
         accept = JSON_ACCEPT if kind == MOBILE_JSON else None
-        return PageRequest(url, kind, priority, referer, self.slot, accept)
+        return PageRequest(url, kind, priority, referer, accept)
 
     def board_page_url(self) -> str:
         return f"{self.base_url}/asgard/board?id={self.board_number}&year=0&term=0"
