@@ -17,7 +17,7 @@ import pytest
 from postprocess import output
 from postprocess.chunks import plan_chunks
 from postprocess.run import run
-from standin.feeds import daily_crawls, feed_line, feed_record, mobile_feed_record
+from standin.feeds import BASE_URL, daily_crawls, feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS, synthetic_films
 from tests.helpers import FILMS, REPO, T1, T2, T3, crawl_lines, postprocess, read_jsonl, wait_for
 
@@ -411,7 +411,9 @@ def test_desktop_and_mobile_feeds_of_one_day_make_one_row_per_film(tmp_path) -> 
         first["poster_url"]
         == "https://p0.pipi.cn/mmdb/3744112af469898c7603fbe21d80b5b5640a34b5.jpg"
     )
-    # The other way round, the desktop's line wins, and says so.
+    # The other way round, the desktop's line wins, and what it lacks (the genres, the
+    # blurb, the wish count, the score's label: the desktop page shows none of them)
+    # comes from the mobile line of the same day; the row names both sources.
     later = tmp_path / "desktop-later.jsonl"
     later.write_bytes(
         b"".join(
@@ -419,4 +421,10 @@ def test_desktop_and_mobile_feeds_of_one_day_make_one_row_per_film(tmp_path) -> 
         )
     )
     run([str(mobile), str(later)], tmp_path / "t2.jsonl", workers=1, rejects=tmp_path / "r.jsonl")
-    assert {row["source"] for row in read_jsonl(tmp_path / "t2.jsonl")} == {"desktop"}
+    rows = read_jsonl(tmp_path / "t2.jsonl")
+    assert {row["source"] for row in rows} == {"desktop+mobile"}
+    first = rows[0]
+    assert (first["title"], first["last_seen"]) == ("霸王别姬", "2026-11-23T06:00:00Z")
+    assert first["detail_url"] == f"{BASE_URL}/films/1203"  # the desktop's own
+    assert (first["genres"], first["blurb"]) == (["剧情", "爱情"], "梦回少年忆，此间无蝶衣")
+    assert (first["wish_total"], first["score_label"]) == (30, "猫眼综合评分")
