@@ -104,12 +104,15 @@ class BoardVerdict:
 
     def line(self) -> str:
         """``desktop top100: 100 of 100 films, 11 request(s): complete``."""
-        said = f"{self.source} {self.board}: {self.films} of {self.expected} films, " + (
+        said = (
+            f"{self.source} {self.board}: {self.films} of {self.expected or '?'} films, "
             f"{self.requests} request(s): "
         )
         if self.complete:
             return said + "complete"
-        missing = self.missing_ranks or ("all" if not self.expected else "none known")
+        if not self.expected:
+            return said + "incomplete (how many films it holds was never read)"
+        missing = self.missing_ranks or "none known"
         failed = f", {self.pages_failed} page(s) failed" if self.pages_failed else ""
         return said + f"incomplete (missing ranks: {missing}{failed})"
 

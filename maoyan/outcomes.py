@@ -84,7 +84,9 @@ FEED_LACKS_EARLIER = "feed/earlier_films_missing"
 def board_stat(board: str, name: str) -> str:
     """The stats key of one board's count: ``boards/desktop/top100/films_expected``;
     ``name`` is ``films_expected``, ``films_scraped``, ``missing_ranks``, ``complete``,
-    ``requests``, ``pages_failed`` or ``ended_at`` (the page answered 404)."""
+    ``requests`` (sent to the site by this run: redirects and retries included, a
+    page the duplicate filter or a stop kept back not), ``pages_failed`` or
+    ``ended_at`` (the page answered 404)."""
     return f"boards/{board}/{name}"
 
 

@@ -22,8 +22,9 @@ from scrapy.utils.test import get_crawler
 
 import maoyan.settings
 from maoyan.spiders.board import BoardSpider
-from standin.feeds import crawl_time, feed_line, feed_record
+from standin.feeds import crawl_time, feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS, STALE_BOARD_DATES
+from standin.mobile import JSON_LIMIT, MOBILE_BOARDS, PAGE_FILMS
 
 REPO = Path(__file__).resolve().parents[1]
 #: The team's shared material, beside the clone (as CI places it) or where MAOYAN_SHARED says.
@@ -67,20 +68,54 @@ def clean_env() -> dict[str, str]:
 
 
 def expected_entries(
-    site_url: str, board_id: int = 4, board_date: str = "2026-11-23", numbers_hidden: bool = True
+    site_url: str,
+    board_id: int = 4,
+    board_date: str = "2026-11-23",
+    numbers_hidden: bool = True,
+    films: list | None = None,
 ) -> list[dict]:
     """What the feed must hold for a board the stand-in serves: every field but crawled_at.
 
-    ``numbers_hidden``: the site drew the numbers with its web font (today's default).
+    ``numbers_hidden``: the site drew the numbers with its web font (today's default);
+    ``films``: the board as the stand-in serves it (else as written).
     """
     board_date = STALE_BOARD_DATES.get(board_id, board_date)
-    films = enumerate(BOARDS[board_id], start=1)
+    films = enumerate(BOARDS[board_id] if films is None else films, start=1)
     return without_time(
         [
             feed_record(film, rank, "", board_id, board_date, site_url, numbers_hidden)
             for rank, film in films
         ]
     )
+
+
+#: The mobile board JSON's path and fixed query, for a board number.
+JSON = "/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/{board}.json?ci=1&year=0&term=0"
+
+
+def expected_mobile(
+    site_url: str,
+    mobile_board: int,
+    windows: list[tuple[int, int]],
+    board_date: str,
+    films: list | None = None,
+) -> list[dict]:
+    """The feed of a mobile board: the page's films, then each JSON window
+    ``(offset, limit)`` asked for, with the films it answered (up to 50); ``films``:
+    the board as the stand-in serves it (else as written)."""
+    films = films if films is not None else BOARDS[MOBILE_BOARDS[mobile_board][0]]
+    page = f"{site_url}/asgard/board?id={mobile_board}&year=0&term=0"
+    page_of_rank = dict.fromkeys(range(1, min(PAGE_FILMS, len(films)) + 1), (page, None))
+    for offset, limit in windows:
+        url = f"{site_url}{JSON.format(board=mobile_board)}&limit={limit}&offset={offset}"
+        for rank in range(offset + 1, min(offset + JSON_LIMIT, len(films)) + 1):
+            page_of_rank[rank] = (url, board_date)
+    records = []
+    for rank, film in enumerate(films[: len(page_of_rank)], start=1):
+        url, date = page_of_rank[rank]
+        record = mobile_feed_record(film, rank, "", mobile_board, url, date, site_url)
+        records.append(record)
+    return without_time(records)
 
 
 def without_time(items: list[dict]) -> list[dict]:

@@ -6,20 +6,18 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from standin.feeds import mobile_feed_record
-from standin.films import BOARDS
 from standin.mobile import PAGE_FILMS
 from tests.helpers import (
     FAST_SETTINGS,
+    JSON,
     REPO,
     SCRAPY,
     clean_env,
+    expected_mobile,
     free_port,
     read_jsonl,
     without_time,
 )
-
-JSON = "/asgard/asgardapi/mmdb/movieboard/moviedetail/fixedboard/{board}.json?ci=1&year=0&term=0"
 
 
 def crawl_mobile(crawl, site, *args: str, settings: dict[str, str] | None = None, env=None):
@@ -27,26 +25,6 @@ def crawl_mobile(crawl, site, *args: str, settings: dict[str, str] | None = None
     return crawl(
         site.url, "-a", "source=mobile", *args, settings={**roots, **(settings or {})}, env=env
     )
-
-
-def expected_mobile(
-    site_url: str, mobile_board: int, windows: list[tuple[int, int]], board_date: str
-) -> list[dict]:
-    """The feed of a mobile board: the page's films, then each JSON window
-    ``(offset, limit)`` asked for, with the films it answered (up to 50)."""
-    films = BOARDS[{39: 4, 6: 6}[mobile_board]]
-    page = f"{site_url}/asgard/board?id={mobile_board}&year=0&term=0"
-    page_of_rank = dict.fromkeys(range(1, PAGE_FILMS + 1), (page, None))
-    for offset, limit in windows:
-        url = f"{site_url}{JSON.format(board=mobile_board)}&limit={limit}&offset={offset}"
-        for rank in range(offset + 1, min(offset + 50, len(films)) + 1):
-            page_of_rank[rank] = (url, board_date)
-    records = []
-    for rank, film in enumerate(films[: len(page_of_rank)], start=1):
-        url, date = page_of_rank[rank]
-        record = mobile_feed_record(film, rank, "", mobile_board, url, date, site_url)
-        records.append(record)
-    return without_time(records)
 
 
 def test_top100_in_three_requests(standin, crawl) -> None:

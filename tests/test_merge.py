@@ -125,7 +125,7 @@ def test_a_pool_over_many_ranges_merges_as_one_process(tmp_path) -> None:
     alone = post_process(tmp_path, *feeds, workers=1)
     pooled = post_process(tmp_path, *feeds, workers=2, chunk_bytes=4096)
     assert pooled == alone
-    films, history = alone
+    _, history = alone
     assert {row["source"] for row in history} == {"desktop+mobile"}
     assert [row["wish_total"] for row in history] == [
         line["wish_total"] for line in mobile_lines(EARLY)

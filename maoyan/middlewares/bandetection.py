@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.project import data_path
 
@@ -120,10 +120,21 @@ class BanDetectionMiddleware:
         if request.meta.get(BOARD_PAGE) and (ended := stats.get_value(ended_key(request))):
             raise PastTheBoard(f"the board ended at {ended} (HTTP 404)")
 
+    def count_sent(self, request: Request) -> None:
+        """One more request of a board that reached the site (its redirects and retries
+        included): the board's ``requests`` in the close-time lines."""
+        if board := request.meta.get(BOARD):
+            self.crawler.stats.inc_value(board_stat(board, "requests"))
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, IgnoreRequest):  # refused here: never sent
+            self.count_sent(request)
+
     def process_response(self, request: Request, response: Response) -> Request | Response:
         kind = answer_kind(request.meta.get(BOARD_PAGE))
         if kind is None:
             return response
+        self.count_sent(request)
         if response.status == 404:  # no such page: the board ends before it
             self.crawler.stats.set_value(BOARD_ENDED, request.url)
             self.crawler.stats.set_value(ended_key(request), request.url)

@@ -192,7 +192,6 @@ class BoardSpider(scrapy.Spider):
         its board in the meta for the ban middleware, after the requests of the boards
         before it in the crawl order."""
         progress.counts.requests[wanted.kind] += 1
-        self.crawler.stats.inc_value(board_stat(progress.key, "requests"))
         self.crawler.stats.inc_value("board/requests")
         headers = {}
         if wanted.referer:
