@@ -8,7 +8,7 @@ from scrapy.http import HtmlResponse, Response
 from maoyan.bans import detect_ban, is_board_page, is_verification_url
 from maoyan.middlewares.retry import backoff_delay, retry_after_seconds
 from standin.films import BOARDS
-from standin.pages import BANNED_PAGE, render_board_page, render_verify_page
+from standin.pages import BANNED_PAGE, SECURITY_CHECK_PAGE, render_board_page, render_verify_page
 
 BOARD_URL = "https://www.maoyan.com/board/4?offset=30"
 GOOD_PAGE = render_board_page(4, 30, BOARDS[4], "2026-11-23")
@@ -20,6 +20,8 @@ GOOD_PAGE = render_board_page(4, 30, BOARDS[4], "2026-11-23")
         (302, BOARD_URL, "", "https://verify.maoyan.com/verify?requestCode=ab12", "verification"),
         (200, "https://verify.maoyan.com/verify?requestCode=ab12", "", None, "verification"),
         (200, BOARD_URL, render_verify_page("ab12"), None, "verification"),
+        # The mobile site's verification page of 2026: 安全验证, no 猫眼验证中心.
+        (200, "https://m.maoyan.com/asgard/board?id=39", SECURITY_CHECK_PAGE, None, "verification"),
         (403, BOARD_URL, BANNED_PAGE, None, "too_frequent"),
         (200, BOARD_URL, BANNED_PAGE, None, "too_frequent"),
         (403, BOARD_URL, "", None, "forbidden"),

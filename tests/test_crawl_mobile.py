@@ -92,6 +92,18 @@ def test_an_answer_that_says_it_refuses_is_a_ban(standin, crawl) -> None:
     assert "answered that the request was refused (success: false, 请求被拒绝" in result.log
 
 
+def test_a_security_check_page_is_a_ban_not_unreadable(standin, crawl, tmp_path) -> None:
+    """The mobile site's verification page of 2026 (安全验证, a 200 page without
+    AppData): backed off and stopped as a ban, never saved as an unknown page."""
+    site = standin(ban_after=1, ban_kind="security")
+    saved = tmp_path / "unreadable"
+    result = crawl_mobile(crawl, site, settings={"MAOYAN_UNREADABLE_DIR": str(saved)})
+    assert result.returncode == 1
+    assert "Spider closed (banned)" in result.log
+    assert "answered with Maoyan's verification page (安全验证)" in result.log
+    assert len(result.items) == PAGE_FILMS and not saved.exists()
+
+
 def test_a_page_without_appdata_is_unreadable_not_a_ban(standin, crawl, tmp_path) -> None:
     site = standin(redesigned=True)
     saved = tmp_path / "unreadable"

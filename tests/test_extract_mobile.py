@@ -127,6 +127,36 @@ def test_readable_and_refused_answers() -> None:
     assert app_data("<script>var AppData = [1];</script>") is None
 
 
+def test_paging_is_read_beside_or_inside_the_boards_data() -> None:
+    """The page of 2026 keeps ``paging`` beside ``data`` in AppData.data; the older app
+    API kept it inside ``data``: the same board, the same total, either way."""
+    url = "https://m.maoyan.com/asgard/board?id=39&year=0&term=0"
+    page = (FIXTURES / "board39_page_2026.html").read_text("utf-8")
+    outer = app_data(page)["data"]
+    assert "paging" in outer and "paging" not in outer["data"]
+    beside = parse_board_page(page, url, 4)
+    inside = dict(outer, data={**outer["data"], "paging": outer["paging"]})
+    del inside["paging"]
+    older = page.replace(
+        json.dumps(outer, ensure_ascii=False), json.dumps(inside, ensure_ascii=False)
+    )
+    assert older != page
+    moved = parse_board_page(older, url, 4)
+    assert beside.paging == moved.paging and beside.paging.total == 100
+    assert moved.entries == beside.entries
+    # The JSON: inside data (the app API), or beside it.
+    answer = json.loads((FIXTURES / "board39_offset20_2023.json").read_text("utf-8"))
+    json_url = "https://i.maoyan.com/x/39.json?offset=20&limit=30"
+    assert "paging" not in answer and "paging" not in answer["data"]
+    answer["data"]["paging"] = {"hasMore": True, "limit": 30, "offset": 20, "total": 100}
+    inside_json = parse_board_json(json.dumps(answer), json_url, 4, "https://m.maoyan.com")
+    beside_answer = {**answer, "paging": answer["data"]["paging"]}
+    beside_answer["data"] = {k: v for k, v in answer["data"].items() if k != "paging"}
+    beside_json = parse_board_json(json.dumps(beside_answer), json_url, 4, "https://m.maoyan.com")
+    assert inside_json.paging == beside_json.paging and inside_json.paging.total
+    assert inside_json.entries == beside_json.entries
+
+
 def test_board_date_is_beijings_day() -> None:
     # 2023-10-08 16:30 UTC is already 2023-10-09 in Beijing.
     assert board_date(1696782600000) == "2023-10-09"
