@@ -141,3 +141,32 @@ def test_an_unreadable_page_that_cannot_be_saved_is_counted(crawl_in_process, tm
     stats = crawler.stats.get_stats()
     assert stats["board/pages_unreadable"] == 1
     assert stats["finish_reason"] == "unreadable"
+
+
+@pytest_twisted.inlineCallbacks
+def test_each_board_has_its_own_stats(crawl_in_process) -> None:
+    """A failed page (a 404 on board 6's third page) costs its own board only: board 6
+    ends there, the boards after it are crawled whole."""
+    crawler = yield from crawl_in_process(
+        arguments={"board": "north-america,most-expected,box-office"},
+        missing_offsets=frozenset({20}),
+    )
+    stats = crawler.stats.get_stats()
+    assert stats["board/boards"] == [
+        "desktop/most-expected",
+        "desktop/box-office",
+        "desktop/north-america",
+    ]
+    board6, box_office, north_america = (f"boards/{key}" for key in stats["board/boards"])
+    assert stats[f"{board6}/films_expected"] == 50 and stats[f"{board6}/films_scraped"] == 20
+    assert stats[f"{board6}/missing_ranks"] == "21-50" and stats[f"{board6}/complete"] is False
+    # offsets 0 (after its cookie handshake), 10 and 20: nothing past the 404
+    assert stats[f"{board6}/pages_failed"] == 1 and stats[f"{board6}/requests"] == 4
+    assert stats[f"{board6}/ended_at"].endswith("/board/6?offset=20")
+    assert stats[f"{box_office}/complete"] is True and stats[f"{box_office}/requests"] == 1
+    assert stats[f"{north_america}/complete"] is True
+    assert stats[f"{north_america}/films_scraped"] == 10
+    assert stats["board/complete"] is False and stats["board/films_expected"] == 70
+    assert stats["board/films_scraped"] == 40
+    assert stats["board/verdict"]["boards"][0]["missing_ranks"] == "21-50"
+    assert len(crawler.items) == 40
