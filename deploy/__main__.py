@@ -1,5 +1,7 @@
 """``python -m deploy [TARGET]``: deploy the project to scrapyd, and fail loudly;
 ``python -m deploy status [TARGET]``: how the crawls scrapyd ran ended;
+``python -m deploy schedule [TARGET] [-a NAME=VALUE ...] [-s NAME=VALUE ...]``: start a
+crawl now (what cron runs: scrapyd has no scheduler of its own);
 ``python -m deploy serve [DIR]``: start scrapyd, only with credentials of your own.
 
 ``scrapyd-deploy`` exits 0 even when scrapyd answers ``{"status": "error"}`` -- an
@@ -14,7 +16,12 @@ unreachable scrapyd is said as such, and nothing is uploaded.
 
 scrapyd 1.6 shows no exit status: a banned or incomplete crawl looks finished like
 a good one in ``listjobs.json``. ``status`` reads each finished job's log (through
-scrapyd's own ``log_url``) for the verdict's JSON line the crawl wrote there.
+scrapyd's own ``log_url``) for the verdict's JSON line the crawl wrote there, and
+shows each board of the newest job.
+
+``schedule`` calls scrapyd's ``schedule.json`` once, as its maintainers advise running
+crawls on a timetable (cron calling the API), and exits 0 only when scrapyd answered
+that the job is scheduled.
 
 Targets are the ``[deploy:NAME]`` sections of scrapy.cfg (and of
 ``~/.config/scrapy.cfg``); credentials come from the environment.
@@ -89,6 +96,23 @@ class Scrapyd:
 
     def jobs(self) -> dict:
         return self.call("GET", "listjobs.json")
+
+    def schedule(self, fields: list[tuple[str, str]]) -> dict:
+        """POST ``schedule.json``; scrapyd's answer, an error's included."""
+        response = requests.post(
+            urljoin(self.url + "/", "schedule.json"),
+            data=[("project", self.project), ("spider", SPIDER), *fields],
+            auth=self.auth,
+            timeout=30,
+        )
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if response.status_code == 401 or not isinstance(answer, dict):
+            response.raise_for_status()  # a refusal, a proxy's page: said by api_problem
+            return {"status": "error", "message": f"HTTP {response.status_code}, no JSON answer"}
+        return answer
 
     def versions(self) -> list[str]:
         return self.call("GET", "listversions.json").get("versions", [])
@@ -186,6 +210,44 @@ def job_outcome(log: str) -> tuple[bool, str]:
     return ok, f"{'OK' if ok else 'FAILED'} ({reason}): {line}"
 
 
+def board_lines(log: str) -> list[str]:
+    """Each board's own verdict, as the crawl's close-time lines say it."""
+    verdict = last_verdict(log) or {}
+    return [str(board.get("line", "")) for board in verdict.get("boards") or []]
+
+
+def schedule(name: str, arguments: list[str], settings: list[str]) -> int:
+    """Ask scrapyd to run the board spider now; exit 0 only if it says it will."""
+    fields = []
+    for option, values in (("-a", arguments), ("-s", settings)):
+        for value in values:
+            key, sep, given = value.partition("=")
+            if not sep or not key.strip():
+                print(f"deploy schedule: {option} {value!r}: give NAME=VALUE", file=sys.stderr)
+                return 2
+            fields.append(("setting", value) if option == "-s" else (key.strip(), given))
+    scrapyd = Scrapyd(target_config(name))
+    try:
+        answer = scrapyd.schedule(fields)
+    except requests.RequestException as error:
+        print(f"deploy schedule: FAILED on {scrapyd.url}: {api_problem(error)}", file=sys.stderr)
+        return 1
+    if answer.get("status") != "ok" or not answer.get("jobid"):
+        message = str(answer.get("message", answer)).strip()
+        print(
+            f"deploy schedule: FAILED on {scrapyd.url}: scrapyd answered "
+            f"{answer.get('status', 'nothing')!r}: {message}",
+            file=sys.stderr,
+        )
+        return 1
+    told = " ".join(arguments) or "the defaults"
+    print(
+        f"deploy schedule: OK: job {answer['jobid']} of {scrapyd.project}/{SPIDER} ({told}) "
+        f"scheduled on {scrapyd.url}; `python -m deploy status {name}` tells how it ended"
+    )
+    return 0
+
+
 def status(name: str, limit: int) -> int:
     """Print the outcome of the last ``limit`` finished jobs; exit 1 if the newest failed."""
     scrapyd = Scrapyd(target_config(name))
@@ -199,13 +261,19 @@ def status(name: str, limit: int) -> int:
             print(f"{job['id']}  {job.get('spider', '')}  {state}")
     finished = sorted(jobs.get("finished", []), key=lambda job: job.get("end_time") or "")
     newest_ok = True
-    for job in finished[-limit:]:
+    shown = finished[-limit:]
+    for number, job in enumerate(shown, start=1):
+        log = ""
         try:
-            ok, outcome = job_outcome(scrapyd.log(job["log_url"]))
+            log = scrapyd.log(job["log_url"])
+            ok, outcome = job_outcome(log)
         except (KeyError, requests.RequestException) as error:
             ok, outcome = False, f"UNKNOWN: could not read the job's log ({error})"
         newest_ok = ok
         print(f"{job['id']}  {job.get('spider', '')}  ended {job.get('end_time', '?')}  {outcome}")
+        if number == len(shown):  # the newest: each of its boards
+            for line in board_lines(log):
+                print(f"    {line}")
     if not finished:
         print(f"no finished job in project {scrapyd.project} on {scrapyd.url}")
     return 0 if newest_ok else 1
@@ -273,6 +341,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         args = parser.parse_args(argv[1:])
         return status(args.target, args.jobs)
+    if argv[:1] == ["schedule"]:
+        parser = argparse.ArgumentParser(
+            prog="python -m deploy schedule",
+            description="Start a board crawl on scrapyd now (once: run it from cron); exit 0 "
+            "only when scrapyd answered that the job is scheduled.",
+        )
+        parser.add_argument("target", nargs="?", default="local", help="target in scrapy.cfg")
+        parser.add_argument(
+            "-a", dest="arguments", action="append", default=[], metavar="NAME=VALUE",
+            help="spider argument, as for scrapy crawl (-a board=all -a source=all)",
+        )  # fmt: skip
+        parser.add_argument(
+            "-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+            help="Scrapy setting for this job",
+        )  # fmt: skip
+        args = parser.parse_args(argv[1:])
+        return schedule(args.target, args.arguments, args.settings)
     if argv[:1] == ["serve"]:
         parser = argparse.ArgumentParser(
             prog="python -m deploy serve",
@@ -285,8 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Deploy the project to scrapyd (TARGET), and fail loudly.",
         epilog="Other commands: `python -m deploy status [TARGET] [--jobs N]` (how the "
         "crawls scrapyd ran ended; exit 1 when the newest failed), `python -m deploy "
-        "serve [DIR]` (start scrapyd in DIR, only with credentials of your own). Each "
-        "takes --help.",
+        "schedule [TARGET] [-a NAME=VALUE ...]` (start a crawl now: what cron runs), "
+        "`python -m deploy serve [DIR]` (start scrapyd in DIR, only with credentials of "
+        "your own). Each takes --help.",
     )
     parser.add_argument("target", nargs="?", default="local", help="deploy target in scrapy.cfg")
     parser.add_argument(

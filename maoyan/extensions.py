@@ -122,8 +122,8 @@ class Verdict:
     """How the crawl ended, as a program reads it: one JSON log line just before the
     last line, and the ``board/verdict`` stat. ``written``: the feed file was replaced by
     (or, with ``-o``, added to) this crawl's films; ``line`` is the last line's words;
-    ``boards`` each board's own verdict, in crawl order; the counts are the boards'
-    together."""
+    ``boards`` each board's own verdict (with its close-time ``line``), in crawl order;
+    the counts are the boards' together."""
 
     spider: str
     finish_reason: str
@@ -291,7 +291,7 @@ class BoardCompletenessCheck:
             expected=int(stats.get(FILMS_EXPECTED) or 0),
             missing_ranks=str(stats.get("board/missing_ranks", "")),
             line=line,
-            boards=[asdict(board) for board in self.boards],
+            boards=[{**asdict(board), "line": board.line()} for board in self.boards],
         )
         self.crawler.stats.set_value(VERDICT, asdict(verdict))
         if len(self.boards) > 1:

@@ -7,6 +7,7 @@ checkout; it is stopped by pid at the end.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -321,3 +322,68 @@ def test_deploy_serve_refuses_the_checkout_and_status_a_wrong_count() -> None:
     )  # fmt: skip
     assert wrong.returncode == 2
     assert "argument --jobs: '-1' is not a whole number of 1 or more" in wrong.stderr
+
+
+def deploy_schedule(scrapyd: Scrapyd, *args: str, env: dict | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", "schedule", *args],
+        cwd=REPO, env={**scrapyd.env, "PYTHONPATH": str(REPO), **(env or {})},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_schedule_runs_every_board_in_one_job_and_status_shows_each(
+    scrapyd, deployed, standin
+) -> None:
+    """What the daily cron line runs: one job, every board of both sources; `deploy
+    status` then names each board of the newest job."""
+    site = standin()
+    roots = ("MAOYAN_BASE_URL", "MAOYAN_MOBILE_BASE_URL", "MAOYAN_MOBILE_API_URL")
+    settings = [f"{name}={site.url}" for name in roots]
+    settings += ["DOWNLOAD_DELAY=0", "AUTOTHROTTLE_START_DELAY=0"]
+    proc = deploy_schedule(
+        scrapyd, "test", "-a", "board=all", "-a", "source=all",
+        *(option for setting in settings for option in ("-s", setting)),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (job,) = re.findall(r"deploy schedule: OK: job (\w+) of maoyan/board", proc.stdout)
+
+    def finished() -> dict | None:
+        jobs = scrapyd.get("listjobs.json", project="maoyan")["finished"]
+        return next((done for done in jobs if done["id"] == job), None)
+
+    done = wait_for(finished, 60, f"job {job} to finish", every=0.2)
+    assert len(scrapyd.items(done)) == 350
+    status = deploy_status(scrapyd)
+    assert status.returncode == 0, status.stderr
+    lines = status.stdout.splitlines()
+    at = next(number for number, line in enumerate(lines) if line.startswith(job))
+    assert lines[at].endswith("OK (finished): Boards complete: all 9 boards, 350 films collected.")
+    assert lines[at + 1 :] == [
+        "    desktop top100: 100 of 100 films, 11 request(s): complete",
+        "    desktop hot: 10 of 10 films, 1 request(s): complete",
+        "    desktop most-expected: 50 of 50 films, 5 request(s): complete",
+        "    desktop box-office: 10 of 10 films, 1 request(s): complete",
+        "    desktop north-america: 10 of 10 films, 1 request(s): complete",
+        "    mobile top100: 100 of 100 films, 3 request(s): complete",
+        "    mobile most-expected: 50 of 50 films, 2 request(s): complete",
+        "    mobile weekly-box-office: 10 of 10 films, 1 request(s): complete",
+        "    mobile ticket-score: 10 of 10 films, 1 request(s): complete",
+    ]
+
+
+def test_schedule_exits_true_to_what_scrapyd_answered(scrapyd, deployed, tmp_path) -> None:
+    refused = deploy_schedule(scrapyd, "test", env={"SCRAPYD_PASSWORD": "not-the-password"})
+    assert refused.returncode == 1
+    assert "scrapyd refused the credentials (HTTP 401)" in refused.stderr
+    # A project scrapyd does not have: scrapyd answers an error, and nothing runs.
+    xdg = tmp_path / "xdg"
+    xdg.mkdir()
+    config = (Path(scrapyd.env["XDG_CONFIG_HOME"]) / "scrapy.cfg").read_text()
+    (xdg / "scrapy.cfg").write_text(config.replace("project = maoyan", "project = nothing"))
+    unknown = deploy_schedule(scrapyd, "test", env={"XDG_CONFIG_HOME": str(xdg)})
+    assert unknown.returncode == 1
+    assert "deploy schedule: FAILED on http://127.0.0.1:" in unknown.stderr
+    assert "scrapyd answered 'error'" in unknown.stderr
+    malformed = deploy_schedule(scrapyd, "test", "-a", "board")
+    assert malformed.returncode == 2 and "-a 'board': give NAME=VALUE" in malformed.stderr
