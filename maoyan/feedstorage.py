@@ -10,7 +10,10 @@ into place only when the crawl closes:
   incomplete one publishes its films beside it as ``out.incomplete.jsonl``, so the
   last complete feed stays where the next step of a daily job reads it;
 * with ``-o`` (append), the temporary file starts as a copy of the existing feed and
-  replaces it at close, complete or not;
+  replaces it at close, complete or not; with no feed there yet (scrapyd's feed of a
+  job in its ``items_dir`` is always new), there is nothing to add to, and ``-o`` is
+  ``-O``: an incomplete crawl's films go to ``<job>.incomplete.jl``, so a post-process
+  over scrapyd's items never takes a partial board for a day's;
 * a job (``-s JOBDIR=DIR``) resumed with ``-O`` starts from the films its earlier runs
   published in ``out.incomplete.jsonl``, so the same command, run again, ends with the
   whole board in ``out.jsonl``;
@@ -179,6 +182,8 @@ class AtomicFileFeedStorage(FileFeedStorage):
             for path in remove_leftovers(self.target):
                 logger.info("Removed %s, the unfinished feed of a crawl that was killed", path)
             self.temp = temporary_beside(self.target)
+            if self.write_mode == "ab" and not self.target.exists():
+                self.write_mode = "wb"  # nothing to add to: this crawl's feed alone, as -O
             if seed := self.earlier_films():
                 shutil.copyfile(seed, self.temp)  # added to a copy, not to the original
             raw = io.FileIO(self.temp, "a")

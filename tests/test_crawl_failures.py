@@ -213,7 +213,9 @@ def test_a_banned_crawl_resumes_where_it_stopped(standin, tmp_path) -> None:
     )
     assert first.returncode == 1
     assert "Spider closed (banned)" in first.stderr
-    assert len(out.read_text(encoding="utf-8").splitlines()) == 30
+    # -o with no feed yet: nothing to add to, so the incomplete crawl's films go aside
+    aside = tmp_path / "out.incomplete.jsonl"
+    assert not out.exists() and len(read_jsonl(aside)) == 30
 
     site.behaviour.ban_after = None  # hours later, the ban has lifted
     asked_before = len(site.board_requests())
@@ -228,3 +230,4 @@ def test_a_banned_crawl_resumes_where_it_stopped(standin, tmp_path) -> None:
     assert fetched == [f"/board/4?offset={offset}" for offset in range(30, 100, 10)]
     feed = read_jsonl(out)
     assert without_time(feed) == expected_entries(site.url)  # each film once, in rank order
+    assert not aside.exists()

@@ -173,7 +173,7 @@ def test_a_mobile_crawl_banned_on_the_json_resumes_there(standin, tmp_path) -> N
     run = {"cwd": REPO, "env": clean_env(), "capture_output": True, "text": True, "timeout": 120}
     first = subprocess.run(command, **run)
     assert first.returncode == 1 and "Spider closed (banned)" in first.stderr
-    assert len(out.read_text(encoding="utf-8").splitlines()) == PAGE_FILMS
+    assert len(read_jsonl(out.with_name("out.incomplete.jsonl"))) == PAGE_FILMS
 
     site.behaviour.ban_after = None  # the ban has lifted
     asked_before = len(site.mobile_requests())
