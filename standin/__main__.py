@@ -1,7 +1,8 @@
 """``python -m standin``: serve the stand-in site, or run the offline demo against it.
 
-    python -m standin serve --port 8000 [--ban-after 3 --ban-kind verify] [--flaky]
-                            [--site-of-old | --no-ua-check --no-cookie-handshake --plain-digits]
+    python -m standin serve --port 8000 [--ban-after 3 --ban-kind verify] [--flaky] [--day N]
+                            [--site-of-old | --no-ua-check --no-cookie-handshake --plain-digits
+                             --classic-pager]
     python -m standin demo [--out demo-output]
 
 The stand-in behaves like today's site (2026) unless told otherwise: it refuses
@@ -10,10 +11,11 @@ same URL, and draws the numbers of boards 6, 1 and 2 with a web font. It also se
 the mobile site's board page and board JSON (``/asgard/...``) on the same port.
 
 The demo starts the stand-in on a free port of 127.0.0.1, runs the real
-``scrapy crawl board`` against it with the project's polite defaults, then the
-post-process stage over the feed with --history (today's crawl and the 14 daily
-crawls before it, made from the stand-in's films), then the report, so a newcomer
-sees the whole daily chain work without reaching maoyan.com.
+``scrapy crawl board -a board=all -a source=all`` against it with the project's
+polite defaults (every board of both sites), then the post-process stage over the
+feed with --history (today's crawl, and the 14 daily TOP100 crawls before it, made
+from the stand-in's films), then the report, so a newcomer sees the whole daily
+chain work without reaching maoyan.com.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def serve(args: argparse.Namespace) -> int:
         robots_disallow=args.robots_disallow,
         redesigned=args.redesigned,
         top100_size=args.top100_size,
+        bare_pager=not (old or args.classic_pager),
+        day=args.day,
     )
     site = StandinSite(behaviour, port=args.port)
     print(f"Stand-in Maoyan at {site.url}/board/4 -- Ctrl-C to stop", flush=True)
@@ -56,6 +60,12 @@ def serve(args: argparse.Namespace) -> int:
     print(
         "Or its mobile site: scrapy crawl board -a source=mobile -O out.jsonl "
         f"-s MAOYAN_MOBILE_BASE_URL={site.url} -s MAOYAN_MOBILE_API_URL={site.url}",
+        flush=True,
+    )
+    print(
+        "Or every board of both: scrapy crawl board -a board=all -a source=all -O out.jsonl "
+        f"-s MAOYAN_BASE_URL={site.url} -s MAOYAN_MOBILE_BASE_URL={site.url} "
+        f"-s MAOYAN_MOBILE_API_URL={site.url}",
         flush=True,
     )
     with contextlib.suppress(KeyboardInterrupt):
@@ -82,10 +92,15 @@ def demo(args: argparse.Namespace) -> int:
             "to the same URL, and draws the numbers of boards 6, 1 and 2 with a web font"
         )
         crawl = [
-            sys.executable, "-m", "scrapy", "crawl", "board", "-O", str(feed),
-            "-s", f"MAOYAN_BASE_URL={site.url}",
+            sys.executable, "-m", "scrapy", "crawl", "board", "-a", "board=all",
+            "-a", "source=all", "-O", str(feed), "-s", f"MAOYAN_BASE_URL={site.url}",
+            "-s", f"MAOYAN_MOBILE_BASE_URL={site.url}", "-s", f"MAOYAN_MOBILE_API_URL={site.url}",
         ]  # fmt: skip
-        code = run_step("Crawl TOP100 politely (about 20 s: one page at a time)", crawl)
+        code = run_step(
+            "Crawl every board of both sources politely (about a minute: one request at a "
+            "time, 27 in all)",
+            crawl,
+        )
     if code != 0:
         return code
     feeds = [str(path) for path in write_earlier_days(feed, out / "days", HISTORY_DAYS)]
@@ -116,6 +131,7 @@ def write_earlier_days(feed: Path, folder: Path, days: int) -> list[Path]:
     for old in folder.glob("top100-*.jsonl"):
         old.unlink()
     lines = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line["board_id"] == 4 and line["source"] == "desktop"]
     by_id = {film.movie_id: film for film in BOARDS[4]}
     today = [by_id[line["movie_id"]] for line in sorted(lines, key=lambda line: line["rank"])]
     reserve = [film for film in BOARDS[7] if film.movie_id not in by_id]
@@ -147,7 +163,16 @@ def main(argv: list[str] | None = None) -> int:
         "--plain-digits", action="store_true", help="numbers of boards 6/1/2 as plain text"
     )
     serve_cmd.add_argument(
-        "--site-of-old", action="store_true", help="the site of 2019-2021: all three of the above"
+        "--classic-pager", action="store_true", help="the desktop pager before 2026 (下一页)"
+    )
+    serve_cmd.add_argument(
+        "--site-of-old", action="store_true", help="the site of 2019-2021: all four of the above"
+    )
+    serve_cmd.add_argument(
+        "--day",
+        type=int,
+        default=0,
+        help="the boards N days on, as they moved (dated N days later)",
     )
     serve_cmd.add_argument(
         "--redesigned", action="store_true", help="boards in a markup the crawler does not know"

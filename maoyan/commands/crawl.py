@@ -30,7 +30,7 @@ from scrapy.utils.ossignal import install_shutdown_handlers, signal_names
 from maoyan.arguments import ArgumentError, check_arguments
 from maoyan.extensions import exit_status, signal_status, usage_verdict
 from maoyan.jobdir import JobMismatchError, prepare_job
-from maoyan.outcomes import SIGNAL
+from maoyan.outcomes import SIGNAL, VERDICT
 from maoyan.spiders.board import BoardSpider
 from maoyan.stopping import stop_crawl
 
@@ -76,8 +76,20 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
         elif judged:  # 0 only for a whole board written
             self.exitcode = exit_status(stats)
+            self.tell_failure(stats)
         elif (stopped := signal_status(stats)) is not None:  # another spider: Scrapy's, or
             self.exitcode = stopped  # a signal's
+
+    def tell_failure(self, stats: dict[str, Any]) -> None:
+        """With the log in a file (a cron job's ``-s LOG_FILE=...``), a failed crawl's
+        last line goes to stderr too: cron mails that one line, and nothing on a good day."""
+        assert self.settings is not None
+        verdict = stats.get(VERDICT)
+        if self.exitcode and self.settings.get("LOG_FILE") and isinstance(verdict, dict):
+            print(
+                f"scrapy crawl board: {verdict.get('line')} (log: {self.settings['LOG_FILE']})",
+                file=sys.stderr,
+            )
 
     def refuse(self, spider: str, why: str) -> None:
         """One line, before anything starts: not an asyncio traceback. It goes to the log
