@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "--day",
         type=int,
         default=0,
-        help="the boards N days on, as they moved (dated N days later)",
+        help="the boards N days on, as they moved (dated N days on)",
     )
     serve_cmd.add_argument(
         "--redesigned", action="store_true", help="boards in a markup the crawler does not know"
