@@ -36,6 +36,9 @@ UNLEASHED = {
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS": "16",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    # Scrapy's default: answers are read while the next requests are fetched (the
+    # project's 1000 keeps a crawl of several boards in order, one answer at a time).
+    "SCRAPER_SLOT_MAX_ACTIVE_SIZE": "5000000",
     "RETRY_BACKOFF_BASE": "0",
     "LOG_LEVEL": "INFO",
 }
