@@ -254,3 +254,23 @@ def test_a_pager_that_promises_more_than_the_board_holds_is_said(standin, tmp_pa
     assert status == 0, log  # the 50 films the board is known to hold
     assert len(read_jsonl(out)) == 50
     assert log.count("has a pager that goes on to offset 60, beyond the 50 films board 6") == 1
+
+
+def test_with_the_log_in_a_file_a_failed_crawl_says_its_last_line_on_stderr(
+    standin, tmp_path
+) -> None:
+    """What cron mails: one line on a bad day, nothing on a good one."""
+    out, log_file = tmp_path / "out.jsonl", tmp_path / "crawl.log"
+    site = standin()
+    status, stderr = run_crawl(site.url, out, "-a", "board=hot", LOG_FILE=str(log_file))
+    assert status == 0 and stderr == ""
+    banned = standin(ban_after=3, ban_kind="403")
+    status, stderr = run_crawl(banned.url, out, "-a", "board=all", LOG_FILE=str(log_file))
+    assert status == 1
+    (line,) = stderr.splitlines()
+    assert line.startswith(
+        "scrapy crawl board: Boards incomplete: the crawl was stopped by a ban with 0 of 5 "
+        "boards complete (none) and 30 of 180 films collected"
+    )
+    assert line.endswith(f"`scrapy crawl` exits with status 1. (log: {log_file})")
+    assert last_line(log_file.read_text(encoding="utf-8")) in line
