@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from maoyan.extensions import BoardCompletenessCheck, compact_ranges, crawl_succeeded
+from maoyan.extensions import (
+    BoardCompletenessCheck,
+    compact_ranges,
+    crawl_succeeded,
+    earlier_ranks,
+)
 from tests.helpers import board_spider
 
 
@@ -49,3 +54,11 @@ def test_compact_ranges() -> None:
     assert compact_ranges([]) == ""
     assert compact_ranges([3]) == "3"
     assert compact_ranges([9, 1, 2, 3, 7, 10]) == "1-3, 7, 9-10"
+
+
+def test_a_job_of_one_board_begun_before_lists_keeps_its_ranks() -> None:
+    """Jobs kept one set of ranks before crawls of several boards: the crawl's only board's."""
+    state = {"ranks": {1, 2, 3}}
+    assert earlier_ranks(state, ["desktop/top100"]) == {"desktop/top100": {1, 2, 3}}
+    assert state["ranks"] == {"desktop/top100": {1, 2, 3}}  # kept in the new shape
+    assert earlier_ranks({}, ["desktop/top100"]) == {}
