@@ -110,7 +110,7 @@ def demo(args: argparse.Namespace) -> int:
         "--history", str(history),
     ]  # fmt: skip
     code = run_step(
-        f"Post-process today's crawl with the {HISTORY_DAYS} daily crawls before it "
+        f"Post-process today's crawl with the {HISTORY_DAYS} daily TOP100 crawls before it "
         "(made from the stand-in's films): the table, and the boards' history",
         post,
     )
