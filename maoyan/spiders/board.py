@@ -173,9 +173,9 @@ class BoardSpider(scrapy.Spider):
         job's state so a resumed run knows a board whose total an earlier run read."""
         stats = self.crawler.stats
         stats.set_value(FILMS_EXPECTED, sum(p.expected for p in self.boards.values()))
-        known = self.job_state("expected")
-        if getattr(self, "state", None) is not None:
-            known.update({key: progress.expected for key, progress in self.boards.items()})
+        self.job_state("expected").update(
+            {key: progress.expected for key, progress in self.boards.items()}
+        )
 
     def job_state(self, name: str) -> dict[str, Any]:
         """A per-board entry of the job's state (JOBDIR), or an empty dict without a job."""
@@ -230,10 +230,10 @@ class BoardSpider(scrapy.Spider):
             return {}
         return state.setdefault("unfinished", {})
 
-    def board_of(self, meta: dict[str, Any]) -> BoardProgress:
-        """The board a request is for; a request of a job begun before crawls of several
+    def board_of(self, key: str | None) -> BoardProgress:
+        """The board of that key; a request of a job begun before crawls of several
         boards names none: the crawl's only board."""
-        return self.boards.get(meta.get(BOARD) or meta.get("board") or "", self.first)
+        return self.boards.get(key or "", self.first)
 
     @property
     def first(self) -> BoardProgress:
@@ -248,7 +248,7 @@ class BoardSpider(scrapy.Spider):
             # {"board": key, "referer": ...}; a bare Referer in jobs of one board
             if not isinstance(left, dict):
                 left = {"referer": left}
-            progress, referer = self.board_of(left), left.get("referer")
+            progress, referer = self.board_of(left.get("board")), left.get("referer")
             self.logger.info("Resuming: fetching %s again (not parsed in an earlier run)", url)
             request = self.page_request(progress, progress.source.again(url, referer))
             yield request.replace(dont_filter=True)  # the duplicate filter has seen it
@@ -261,7 +261,7 @@ class BoardSpider(scrapy.Spider):
         self.unfinished.pop(response.meta.get(PAGE_URL, response.url), None)
         stats = self.crawler.stats
         stats.inc_value("board/pages_parsed")
-        progress = self.board_of(response.meta)
+        progress = self.board_of(response.meta.get(BOARD))
         answer = progress.source.read(
             response.text, response.url, response.meta.get(BOARD_PAGE), progress.expected
         )
@@ -314,7 +314,7 @@ class BoardSpider(scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request
-        progress = self.board_of(request.meta)
+        progress = self.board_of(request.meta.get(BOARD))
         if getattr(self, "state", None) is not None:
             referer = request.headers.get(b"Referer")
             self.unfinished[request.meta.get(PAGE_URL, request.url)] = {
