@@ -36,7 +36,8 @@ def line_day(obj: dict[str, Any], when: str) -> str:
 
 def filled(latest: dict[str, Any], earlier: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """``latest`` with each field it lacks (null or empty) taken from the first of
-    ``earlier`` (latest first) that has it; its ``source`` naming every source used."""
+    ``earlier`` (latest first) that has it; its ``source`` naming every source used.
+    A feed line (the films table) or a history row's day values alike."""
     merged = dict(latest)
     used = [latest.get("source")]
     names = dict.fromkeys([*latest, *(name for other in earlier for name in other)])
@@ -53,22 +54,3 @@ def filled(latest: dict[str, Any], earlier: Sequence[dict[str, Any]]) -> dict[st
     if len(set(used)) > 1:
         merged["source"] = joined_sources(used)
     return merged
-
-
-def filled_values(rows: Sequence[tuple], source_at: int) -> tuple:
-    """The history's day values of one board, day and film (latest first), each value
-    from the first row that has it; the source (at ``source_at``) naming every source
-    used."""
-    latest = list(rows[0])
-    used = [latest[source_at]]
-    for at, value in enumerate(latest):
-        if at == source_at or value is not None:
-            continue
-        for row in rows[1:]:
-            if row[at] is not None:
-                latest[at] = row[at]
-                used.append(row[source_at])
-                break
-    if len(set(used)) > 1:
-        latest[source_at] = joined_sources(used)
-    return tuple(latest)

@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 
 from postprocess.history import DAY_COLUMNS, FILM_COLUMNS, HISTORY_COLUMNS, Crawls
-from postprocess.merge import filled, filled_values, line_day
+from postprocess.merge import filled, line_day
 from postprocess.output import LIST_COLUMNS, json_line
 from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 from postprocess.worker import (
@@ -203,11 +203,14 @@ class WinningLines:
         if not others:
             return obj
         day = line_day(obj, film[LAST_SEEN])
-        same_day = []
-        for line in sorted(others.values(), key=lambda line: (line[OTHER_WHEN], line[OTHER_ORDER])):
+        same_day = []  # latest first
+        by_time = sorted(
+            others.values(), key=lambda line: (line[OTHER_WHEN], line[OTHER_ORDER]), reverse=True
+        )
+        for line in by_time:
             other = self.line(key, line[OTHER_ORDER], line[OTHER_OFFSET], line[OTHER_LENGTH])
             if line_day(other, line[OTHER_WHEN]) == day:
-                same_day.insert(0, other)  # latest first
+                same_day.append(other)
         return filled(obj, same_day) if same_day else obj
 
     def line(self, key: Key, order: int, offset: int, length: int) -> dict[str, Any]:
@@ -309,14 +312,14 @@ def history_columns(
     # that has it (postprocess.merge).
     source_at = len(VALUE_COLUMNS) - 1
     for group, members in several:
-        rows = [value_table[values[at]] for at in members]
-        latest: dict[Any, tuple] = {}  # each source's latest line of the day
-        for row in rows:
-            latest.setdefault(row[source_at], row)
-        rows = list(latest.values())
-        merged = filled_values(rows, source_at)
-        if merged != rows[0]:
-            value_table.append(merged)
+        latest: dict[Any, dict[str, Any]] = {}  # each source's latest line of the day
+        for at in members:
+            row = value_table[values[at]]
+            latest.setdefault(row[source_at], dict(zip(VALUE_COLUMNS, row, strict=True)))
+        lines = list(latest.values())
+        merged = filled(lines[0], lines[1:])
+        if merged != lines[0]:
+            value_table.append(tuple(merged[name] for name in VALUE_COLUMNS))
             kept_values[group] = len(value_table) - 1
     named: dict[str, Any] = {
         name: taken(name, [row[at] for row in value_table], kept_values)

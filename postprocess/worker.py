@@ -242,7 +242,7 @@ def process_chunk(
             if when < film[FIRST_SEEN]:
                 film[FIRST_SEEN] = when
             if source != film[SOURCE]:
-                other_line(film, [offset, when, base + number, len(raw)], source)
+                add_line(film, [offset, when, base + number, len(raw)], source)
             elif when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
                 film[OFFSET], film[LAST_SEEN], film[ORDER] = offset, when, base + number
                 film[LENGTH] = len(raw)
@@ -302,10 +302,15 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
-def other_line(film: Film, line: list[Any], source: str) -> None:
-    """A line of ``film`` from another source than its winning line's: it wins if it is
+def add_line(film: Film, line: list[Any], source: str) -> None:
+    """One more line of ``film``, as ``[offset, crawled_at, order, length]``: of the
+    winning line's source, it wins if it is later; of another source, it wins if it is
     later (the winning line, demoted, is kept as its source's), else it is kept as its
     source's latest line if it is that."""
+    if source == film[SOURCE]:
+        if (line[OTHER_WHEN], line[OTHER_ORDER]) > (film[LAST_SEEN], film[ORDER]):
+            film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH] = line
+        return
     if (line[OTHER_WHEN], line[OTHER_ORDER]) > (film[LAST_SEEN], film[ORDER]):
         demoted = [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]]
         demoted_source = film[SOURCE]
@@ -335,23 +340,20 @@ def merge_films(total: dict[Key, Film], part: dict[Key, Film]) -> None:
         if known is None:
             total[key] = film
             continue
-        if film[SOURCE] == known[SOURCE]:
-            if (film[LAST_SEEN], film[ORDER]) > (known[LAST_SEEN], known[ORDER]):
-                known[OFFSET], known[LAST_SEEN], known[ORDER] = (
-                    film[OFFSET],
-                    film[LAST_SEEN],
-                    film[ORDER],
-                )
-                known[LENGTH] = film[LENGTH]
-        else:
-            line = [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]]
-            other_line(known, line, film[SOURCE])
+        if film[SOURCE] != known[SOURCE]:
+            add_line(
+                known, [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]], film[SOURCE]
+            )
+        elif (film[LAST_SEEN], film[ORDER]) > (known[LAST_SEEN], known[ORDER]):
+            # add_line's first case, without a list per film: the common case, one source
+            known[OFFSET], known[LAST_SEEN], known[ORDER] = (
+                film[OFFSET],
+                film[LAST_SEEN],
+                film[ORDER],
+            )
+            known[LENGTH] = film[LENGTH]
         for source, line in (film[OTHERS] or {}).items():
-            if source == known[SOURCE]:  # a line of the winner's source: the later wins
-                if (line[OTHER_WHEN], line[OTHER_ORDER]) > (known[LAST_SEEN], known[ORDER]):
-                    known[OFFSET], known[LAST_SEEN], known[ORDER], known[LENGTH] = line
-            else:
-                other_line(known, line, source)
+            add_line(known, line, source)
         if film[FIRST_SEEN] < known[FIRST_SEEN]:
             known[FIRST_SEEN] = film[FIRST_SEEN]
         known[TIMES_SEEN] += film[TIMES_SEEN]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from postprocess.merge import filled, filled_values
+from postprocess.merge import filled
 from postprocess.run import run
 from standin.feeds import feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS
@@ -74,10 +74,14 @@ def test_each_field_from_the_latest_line_that_has_it() -> None:
         "page_url": "d",  # where this line was read: never taken from another
     }
     assert filled(mobile, [desktop]) == mobile  # nothing lacking: the latest line whole
-    # (score, wish_total, source): the first row that has each value, latest first
-    rows = [(None, None, "desktop"), (7.9, 120, "mobile"), (8.0, 99, "desktop")]
-    assert filled_values(rows, 2) == (7.9, 120, "desktop+mobile")
-    assert filled_values([(8.0, 99, "mobile")], 2) == (8.0, 99, "mobile")
+    # A history row's day values: the first row that has each value, latest first
+    day = [
+        {"score": None, "wish_total": None, "source": "desktop"},
+        {"score": 7.9, "wish_total": 120, "source": "mobile"},
+        {"score": 8.0, "wish_total": 99, "source": "desktop"},
+    ]
+    assert filled(day[0], day[1:]) == {"score": 7.9, "wish_total": 120, "source": "desktop+mobile"}
+    assert filled(day[1], []) == {"score": 7.9, "wish_total": 120, "source": "mobile"}
 
 
 @pytest.mark.parametrize("desktop_later", [True, False])
