@@ -99,10 +99,19 @@ def test_snapshot_report_in_a_browser(snapshot_report, tmp_path) -> None:
         assert movers.count() == 5
         assert board.locator("svg[data-chart='bump-movers'] g#series-1228 use").count() == 11
         legend = board.locator("svg[data-chart='bump-movers'] text").all_text_contents()
-        assert "天空之城" in legend
-        # Entries and exits: one bar each for the ten days after the first.
-        assert board.locator("svg[data-chart='entries'] g[id^='entered-']").count() == 10
-        assert board.locator("svg[data-chart='entries'] g[id^='left-']").count() == 10
+        # Chart text from a feed is isolated as <bdi> isolates it in the page.
+        assert "\u2068天空之城\u2069" in legend
+        # No film entered or left in the 11 days, and every film was on the board every
+        # day: a sentence each, no empty axis, no table of 100 equal rows.
+        assert board.locator("svg[data-chart='entries']").count() == 0
+        assert board.locator("[data-sentence='entries']").inner_text() == (
+            "11 天内没有影片进榜或出榜。 No film entered or left the board in 11 days."
+        )
+        assert board.locator("table.longest").count() == 0
+        assert (
+            "全部 100 部影片在 11 天里每天都在榜"
+            in board.locator("[data-sentence='longest']").inner_text()
+        )
         # Climbs and falls over the whole period (first seen -> 2023-12-07).
         falls = board.locator("[data-moves='falls_all'] tbody tr").first.all_inner_texts()
         assert falls[0].split("\t")[:4] == ["天空之城", "65", "69", "↓4"]
@@ -225,7 +234,8 @@ def test_box_office_board_draws_its_numbers(tmp_path) -> None:
     # A title is text in the table and in the chart's legend alike, never markup or TeX.
     assert page.count("&lt;b&gt;$x^2$&lt;/b&gt;") >= 3  # table, bump chart, numbers chart
     assert "<b>" not in page
-    assert "¥920,000,000" in page  # film 9 on the last day: 9亿 + 2 × 1000万
+    assert '<td class="num">9.20亿</td>' in page  # film 9 on the last day: 9亿 + 2 × 1000万
+    assert "920,000,000" not in page
 
 
 def test_entries_and_exits_are_counted_per_day() -> None:

@@ -23,6 +23,9 @@ import matplotlib
 import pandas as pd
 from matplotlib import dates as mdates
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from postprocess.report import units
 
 #: Fonts tried in order for measuring text; the browser draws it with its own fonts.
 CJK_FONTS = [
@@ -76,6 +79,13 @@ def style(name: str) -> Iterator[None]:
         yield
 
 
+def isolated(text: object) -> str:
+    """Feed text as a chart draws it: between FIRST STRONG ISOLATE and POP DIRECTIONAL
+    ISOLATE (the plain-text ``<bdi>``), so bidirectional controls in a title (U+202E)
+    reorder only the title, never the text drawn around it."""
+    return f"\u2068{text}\u2069"
+
+
 def svg_of(figure: Figure, name: str) -> str:
     """The figure as an ``<svg>`` element to put inline (no XML prolog), sized by the page."""
     buffer = io.StringIO()
@@ -120,7 +130,7 @@ def _film_lines(
             x,
             values[movie_id].to_numpy(dtype=float),
             marker="o",
-            label=labels[movie_id],
+            label=isolated(labels[movie_id]),
             gid=f"{prefix}-{movie_id}",
             **line,
         )
@@ -173,19 +183,28 @@ def entries_exits_chart(moves: pd.DataFrame, names: tuple[str, str, str]) -> str
         return svg_of(figure, "entries")
 
 
-def bar_chart(counts: pd.Series, name: str, axis_label: str, horizontal: bool = False) -> str:
-    """Counts by category, one bar each (``id`` ``NAME-INDEX``)."""
+def bar_chart(
+    counts: pd.Series,
+    name: str,
+    axis_label: str,
+    horizontal: bool = False,
+    apart: str | None = None,
+) -> str:
+    """Counts by category, one bar each (``id`` ``NAME-INDEX``), every bar named and
+    its count written at its end; the bar of category ``apart`` (films that state
+    none) in grey. Categories from a feed come :func:`isolated`."""
     with style(name):
         figure = Figure(figsize=(6, 0.5 + 0.35 * len(counts)) if horizontal else (6, 3.2))
         axes = figure.add_subplot()
         labels = [str(label) for label in counts.index]
+        colors = ["#999999" if label == apart else "#1f77b4" for label in counts.index]
         if horizontal:
-            bars = axes.barh(labels, counts.to_numpy(), color="#1f77b4")
+            bars = axes.barh(labels, counts.to_numpy(), color=colors)
             axes.invert_yaxis()
             axes.set_xlabel(axis_label)
             axes.xaxis.get_major_locator().set_params(integer=True)
         else:
-            bars = axes.bar(labels, counts.to_numpy(), color="#1f77b4")
+            bars = axes.bar(labels, counts.to_numpy(), color=colors)
             axes.set_ylabel(axis_label)
             axes.yaxis.get_major_locator().set_params(integer=True)
         for index, bar in enumerate(bars):
@@ -211,15 +230,21 @@ def score_histogram(scores: pd.Series, axis_labels: tuple[str, str]) -> str:
 
 
 def numbers_chart(
-    board: pd.DataFrame, column: str, films: list[int], labels: dict[int, str], axis_label: str
+    board: pd.DataFrame,
+    column: str,
+    films: list[int],
+    labels: dict[int, str],
+    axis_label: str,
+    words: str,
 ) -> str:
-    """A board number (box office, wish count) over the days for ``films``."""
+    """A board number (box office, wish count) over the days for ``films``, its axis
+    in 万 and 亿 followed by ``words`` (``美元``, ``人``)."""
     with style("numbers"):
         figure = Figure(figsize=(8, 4))
         axes = figure.add_subplot()
         _film_lines(axes, board, column, films, labels, "numbers", markersize=3)
         _date_axis(axes)
         axes.set_ylabel(axis_label)
-        axes.ticklabel_format(axis="y", style="plain", useOffset=False)
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: units.tick(value, words)))
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)
         return svg_of(figure, "numbers")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -90,14 +91,6 @@ def _unneutralised(text: object) -> object:
     if isinstance(text, str) and text[:1] == "'" and text[1:2] in FORMULA_STARTS:
         return text[1:]
     return None if isinstance(text, float) and pd.isna(text) else text
-
-
-@dataclass
-class Change:
-    """A film's move since the previous day the history has: ``new``, or places up (+)."""
-
-    new: bool
-    places: int
 
 
 def latest_board(board: pd.DataFrame) -> pd.DataFrame:
@@ -206,17 +199,28 @@ def release_decades(latest: pd.DataFrame) -> pd.Series:
     return decades.value_counts().sort_index().rename(lambda decade: f"{decade}s")
 
 
-def release_regions(latest: pd.DataFrame, top: int = 8) -> pd.Series:
-    """Films of the last day by release region, most first; the rest as one count."""
-    regions = latest["release_region"].dropna()
-    counts = regions.value_counts()
-    if len(counts) > top:
-        counts = pd.concat([counts.head(top), pd.Series({"…": counts.iloc[top:].sum()})])
+def release_regions(latest: pd.DataFrame, not_stated: str) -> pd.Series:
+    """Films of the last day by release region, most first, every region named; the
+    films whose release names none (Maoyan names none for a mainland release) counted
+    last as ``not_stated``, so the bars add up to the board."""
+    named = latest["release_region"].map(lambda region: isinstance(region, str) and region != "")
+    counts = latest.loc[named, "release_region"].value_counts()
+    # Most first, ties by name: the same history draws the same chart.
+    counts = counts.sort_index().sort_values(ascending=False, kind="stable")
+    if missing := int((~named).sum()):
+        counts = pd.concat([counts, pd.Series({not_stated: missing})])
     return counts
 
 
 def scores(latest: pd.DataFrame) -> pd.Series:
     return pd.to_numeric(latest["score"], errors="coerce").dropna()
+
+
+def every_film_every_day(board: pd.DataFrame) -> bool:
+    """Whether every film the history shows was on the board every day it covers: then
+    "longest on the board" is every film alike, said in a sentence."""
+    days = board["day"].nunique()
+    return bool(board.groupby("movie_id")["day"].nunique().eq(days).all())
 
 
 def number_column(board: pd.DataFrame) -> str | None:
@@ -225,3 +229,127 @@ def number_column(board: pd.DataFrame) -> str | None:
         if pd.to_numeric(board[name], errors="coerce").notna().any():
             return name
     return None
+
+
+class Placed(NamedTuple):
+    """A film at a rank on one day."""
+
+    rank: int
+    movie_id: int
+    title: str
+    detail_url: str | None
+
+
+class Moved(NamedTuple):
+    """A film on both of the last two days, and its ranks then and now."""
+
+    rank: int
+    rank_before: int
+    movie_id: int
+    title: str
+    detail_url: str | None
+
+    @property
+    def climb(self) -> int:
+        """Places climbed (negative: fallen)."""
+        return self.rank_before - self.rank
+
+
+@dataclass(frozen=True)
+class DayChanges:
+    """What changed on a board from its previous day in the history to its last:
+    what a reader looks for first thing in the morning."""
+
+    day: str
+    previous_day: str | None
+    leader: Placed
+    #: The number 1 of the previous day, when the last day has another.
+    leader_before: Placed | None = None
+    entered: tuple[Placed, ...] = ()
+    left: tuple[Placed, ...] = ()
+    climbs: tuple[Moved, ...] = ()
+    falls: tuple[Moved, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything moved at all (a board with one day: nothing to compare)."""
+        return bool(self.entered or self.left or self.climbs or self.falls)
+
+
+def _placed(rows: pd.DataFrame) -> tuple[Placed, ...]:
+    return tuple(
+        Placed(int(row.rank), int(row.movie_id), str(row.title), row.detail_url)
+        for row in rows.sort_values(["rank", "movie_id"]).itertuples(index=False)
+    )
+
+
+def day_changes(board: pd.DataFrame, top: int = 3) -> DayChanges:
+    """The board's last day against the day before it in the history: films that
+    entered (by their rank now) and left (by their rank then), the ``top`` biggest
+    climbs and falls (ties: the better rank now first), and a new number 1."""
+    latest = latest_board(board)
+    leader = _placed(latest.nsmallest(1, "rank"))[0]
+    day, previous_day = str(latest["day"].iloc[0]), latest["previous_day"].iloc[0]
+    if previous_day is None:
+        return DayChanges(day, None, leader)
+    before = board[board["day"] == previous_day]
+    leader_before = _placed(before.nsmallest(1, "rank"))[0]
+    stayed = latest[~latest["new"]]
+    moves = [
+        Moved(int(row.rank), int(row.rank) + int(row.change), int(row.movie_id), str(row.title),
+              row.detail_url)
+        for row in stayed.itertuples(index=False)
+        if int(row.change) != 0
+    ]  # fmt: skip
+    climbs = sorted((m for m in moves if m.climb > 0), key=lambda m: (-m.climb, m.rank))
+    falls = sorted((m for m in moves if m.climb < 0), key=lambda m: (m.climb, m.rank))
+    return DayChanges(
+        day,
+        str(previous_day),
+        leader,
+        leader_before if leader_before.movie_id != leader.movie_id else None,
+        entered=_placed(latest[latest["new"]]),
+        left=_placed(exits(board)),
+        climbs=tuple(climbs[:top]),
+        falls=tuple(falls[:top]),
+    )
+
+
+class Standing(NamedTuple):
+    """One of a board's leading films by the number the board is about (box office,
+    wish count), or by rank with its score where the board has no such number."""
+
+    rank: int
+    title: str
+    detail_url: str | None
+    value: float | None
+    currency: str | None
+
+
+def leaders(board: pd.DataFrame, top: int = 3) -> tuple[str | None, list[Standing]]:
+    """The number a reader glances at for the board's last day, and its ``top`` films
+    by it: a box-office or wish board's own number (the most first), else the score of
+    the board's first films (``None`` names the score)."""
+    latest = latest_board(board)
+    column = number_column(board)
+    if column is None:
+        chosen, values = latest.nsmallest(top, "rank"), "score"
+    else:
+        numbers = pd.to_numeric(latest[column], errors="coerce")
+        chosen = (
+            latest.assign(_value=numbers)
+            .sort_values(["_value", "rank"], ascending=[False, True], na_position="last")
+            .head(top)
+        )
+        values = column
+    standings = [
+        Standing(
+            int(row["rank"]),
+            str(row["title"]),
+            row["detail_url"],
+            None if pd.isna(row[values]) else float(row[values]),
+            row["box_office_currency"] if isinstance(row["box_office_currency"], str) else None,
+        )
+        for row in chosen.to_dict("records")
+    ]
+    return column, standings

@@ -55,6 +55,39 @@ LABELS: dict[str, tuple[str, str]] = {
     "wish_total": ("总想看", "Wish to see, total"),
     "wish_month": ("本月新增想看", "Wish to see, this month"),
     "boards": ("榜单", "Boards"),
+    "today": ("今日概览", "At a glance"),
+    "since": ("对比", "since"),
+    "one_day_only": (
+        "历史中只有这一天的数据，暂无可比。",
+        "The history holds this one day: nothing to compare yet.",
+    ),
+    "no_change": ("与 {day} 相比没有变化。", "No change since {day}."),
+    "new_leader": ("新的第一名", "New number 1"),
+    "was": ("此前", "was"),
+    "came_in": ("进榜", "Entered"),
+    "went_out": ("出榜", "Left"),
+    "climbed": ("上升", "Climbed"),
+    "fell": ("下降", "Fell"),
+    "leaders_by": ("前三", "Top 3"),
+    "no_entries": (
+        "{days} 天内没有影片进榜或出榜。",
+        "No film entered or left the board in {days} days.",
+    ),
+    "one_decade": (
+        "全部 {films} 部影片都上映于 {decade}。",
+        "All {films} films were released in the {decade}.",
+    ),
+    "one_score": ("全部 {films} 部影片的评分都是 {score}。", "All {films} films score {score}."),
+    "all_days_on": (
+        "全部 {films} 部影片在 {days} 天里每天都在榜。",
+        "All {films} films were on the board every day of the {days}.",
+    ),
+    "one_region": ("全部 {films} 部影片的上映地区：", "All {films} films were released in:"),
+    "no_region": (
+        "{films} 部影片都未注明上映地区。",
+        "None of the {films} films states its release region.",
+    ),
+    "not_stated": ("未注明", "not stated"),
 }
 
 

@@ -17,12 +17,11 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from postprocess.report import charts, data
+from postprocess.report import charts, data, units
 from postprocess.report.labels import board_name, words
 
 #: Boards draw their numbers for this many of the last day's films.
 NUMBER_FILMS = 5
-CURRENCY_SIGNS = {"CNY": "¥", "USD": "US$"}
 
 
 def safe_link(url: object) -> str | None:
@@ -46,11 +45,11 @@ def change_cell(row: Any, said: dict[str, str]) -> tuple[str, str]:
     return "same", "–"
 
 
-def number_text(value: object, currency: object = None) -> str:
-    if value is None or pd.isna(value):
-        return ""
-    sign = CURRENCY_SIGNS.get(currency, "") if isinstance(currency, str) else ""
-    return f"{sign}{float(value):,.0f}"
+def number_text(name: str, value: object, currency: object = None) -> str:
+    """A board number as people read it: box office in 万/亿 (万美元), wishes in 万人."""
+    if name.startswith("box_office"):
+        return units.amount(value, currency)
+    return units.people(value)
 
 
 def score_text(value: object) -> str:
@@ -66,8 +65,16 @@ class BoardView:
     days: list[str]
     rows: list[dict[str, Any]]
     number_columns: list[str]
+    changes: data.DayChanges
+    #: The number the board's leaders are shown by (``None``: their score), and them.
+    leaders_by: str | None = None
+    leaders: list[dict[str, Any]] = field(default_factory=list)
     exits: list[dict[str, Any]] = field(default_factory=list)
     charts: dict[str, Markup] = field(default_factory=dict)
+    #: In place of a chart or table that would show nothing a sentence cannot say:
+    #: the sentence, by the chart's name (with, for a region, the region).
+    sentences: dict[str, str] = field(default_factory=dict)
+    only_region: str | None = None
     longest: list[dict[str, Any]] = field(default_factory=list)
     moves: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -101,14 +108,24 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
                 "score": score_text(row.score),
                 "release": row.release_date if isinstance(row.release_date, str) else "",
                 "numbers": [
-                    number_text(getattr(row, name), row.box_office_currency)
-                    if name.startswith("box_office")
-                    else number_text(getattr(row, name))
-                    for name in shown
+                    number_text(name, getattr(row, name), row.box_office_currency) for name in shown
                 ],
             }
         )
-    view = BoardView(board_id, board_name(board_id, lang), days, rows, shown)
+    view = BoardView(board_id, board_name(board_id, lang), days, rows, shown,
+                     data.day_changes(board))  # fmt: skip
+    view.leaders_by, leaders = data.leaders(board)
+    view.leaders = [
+        {
+            "rank": film.rank,
+            "title": film.title,
+            "link": safe_link(film.detail_url),
+            "value": score_text(film.value)
+            if view.leaders_by is None
+            else number_text(view.leaders_by, film.value, film.currency),
+        }
+        for film in leaders
+    ]
     view.exits = [
         {"rank": int(row.rank), "title": row.title, "link": safe_link(row.detail_url)}
         for row in data.exits(board).itertuples(index=False)
@@ -121,15 +138,22 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
                 view.charts[name] = Markup(
                     charts.bump_chart(board, films, labels, (said["day"], said["rank"]), name)
                 )
-        view.charts["entries"] = Markup(
-            charts.entries_exits_chart(
-                data.entries_and_exits(board), (said["entered"], said["left"], said["films"])
+        moves = data.entries_and_exits(board)
+        if moves[["entered", "left"]].to_numpy().any():
+            view.charts["entries"] = Markup(
+                charts.entries_exits_chart(moves, (said["entered"], said["left"], said["films"]))
             )
-        )
-        view.longest = [
-            {**row, "link": safe_link(row["detail_url"])}
-            for row in data.longest_standing(board).to_dict("records")
-        ]
+        else:
+            view.sentences["entries"] = said["no_entries"].format(days=len(days))
+        if data.every_film_every_day(board):
+            view.sentences["longest"] = said["all_days_on"].format(
+                films=board["movie_id"].nunique(), days=len(days)
+            )
+        else:
+            view.longest = [
+                {**row, "link": safe_link(row["detail_url"])}
+                for row in data.longest_standing(board).to_dict("records")
+            ]
         for period, since in (("7", data.week_start(board)), ("all", None)):
             climbs, falls = data.climbs_and_falls(board, since)
             for kind, table in (("climbs", climbs), ("falls", falls)):
@@ -141,33 +165,61 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
         if column:
             top = latest.sort_values(column, ascending=False, na_position="last")
             films = top["movie_id"].head(NUMBER_FILMS).tolist()
+            currency = latest["box_office_currency"].dropna()
+            unit = (
+                "人"
+                if not column.startswith("box_office")
+                else units.CURRENCY_WORDS.get(currency.iloc[0], "")
+                if len(currency)
+                else ""
+            )
             view.charts["numbers"] = Markup(
-                charts.numbers_chart(board, column, films, labels, said[column])
+                charts.numbers_chart(board, column, films, labels, said[column], unit)
             )
     scores = data.scores(latest)
-    if len(scores):
+    if scores.nunique() > 1:
         view.charts["scores"] = Markup(
             charts.score_histogram(scores, (said["score"], said["films"]))
         )
-    decades = data.release_decades(latest)
-    if len(decades):
-        view.charts["decades"] = Markup(charts.bar_chart(decades, "decades", said["films"]))
-    regions = data.release_regions(latest)
-    if len(regions):
-        view.charts["regions"] = Markup(
-            charts.bar_chart(regions, "regions", said["films"], horizontal=True)
+    elif len(scores):
+        view.sentences["scores"] = said["one_score"].format(
+            films=len(scores), score=score_text(scores.iloc[0])
         )
+    decades = data.release_decades(latest)
+    if len(decades) > 1:
+        view.charts["decades"] = Markup(charts.bar_chart(decades, "decades", said["films"]))
+    elif len(decades):
+        view.sentences["decades"] = said["one_decade"].format(
+            films=int(decades.iloc[0]), decade=decades.index[0]
+        )
+    regions = data.release_regions(latest, said["not_stated"])
+    if len(regions) > 1:
+        named = regions.rename(
+            lambda region: region if region == said["not_stated"] else charts.isolated(region)
+        )
+        view.charts["regions"] = Markup(
+            charts.bar_chart(
+                named, "regions", said["films"], horizontal=True, apart=said["not_stated"]
+            )
+        )
+    elif len(regions) and regions.index[0] == said["not_stated"]:
+        view.sentences["regions"] = said["no_region"].format(films=int(regions.iloc[0]))
+    elif len(regions):
+        view.sentences["regions"] = said["one_region"].format(films=int(regions.iloc[0]))
+        view.only_region = str(regions.index[0])
     return view
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("postprocess.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["safe_link"] = safe_link
+    return env
 
 
 def render_report(
