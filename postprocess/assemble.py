@@ -34,6 +34,7 @@ COLUMN_TYPES = {
     "box_office_total": "float64",
     "wish_month": "Int64",
     "wish_total": "Int64",
+    "on_latest_board": "bool",
 }
 
 

@@ -122,27 +122,23 @@ class DayValues:
         )
 
 
-class DayRows:
-    """One range's history candidates, a row per usable line, built in a map worker
-    and split by film into partitions (see :func:`postprocess.worker.partition_of`).
+class CrawlDays:
+    """Each usable line's day, as the history and the films table both take it, and
+    the crawls seen: the latest dated line of each (its date is the day of the crawl's
+    undated lines) and the crawls that had undated lines. Every map worker keeps one,
+    history or not: a film is on its board's latest day when its winning line's day is
+    the latest any crawl of the board had."""
 
-    Columns rather than a row object per line, and no deduplication here: in daily
-    crawls nearly every line is its own row of the history, and the reduce step
-    finds the latest line of each board, day and film with NumPy. The crawls' dates
-    are kept here, per line, because the latest dated line of a crawl need not win
-    its own row."""
-
-    def __init__(self, partitions: int) -> None:
-        self.parts = [{name: [] for name in CANDIDATE_COLUMNS} for _ in range(partitions)]
-        self._appends = [
-            tuple(part[name].append for name in CANDIDATE_COLUMNS) for part in self.parts
-        ]
+    def __init__(self) -> None:
         self.crawls: Crawls = {}
-        self.values = DayValues()
+        self.undated: set[CrawlKey] = set()
         self._days: dict[str, str | None] = {}
         self._beijing: dict[str, str] = {}
 
-    def add(self, obj: dict[str, Any], when: str, order: int, source: str, partition: int) -> None:
+    def add(
+        self, obj: dict[str, Any], when: str, order: int, source: str
+    ) -> tuple[str | None, str]:
+        """The line's board date (``None``: undated) and the Beijing day of its crawl."""
         raw_date = obj.get("board_date")
         day = None
         if type(raw_date) is str:
@@ -153,6 +149,61 @@ class DayRows:
         crawl_day = self._beijing.get(hour)
         if crawl_day is None:
             crawl_day = self._beijing[hour] = beijing_day(when)
+        crawl = (obj["board_id"], source, crawl_day)
+        if day is None:
+            self.undated.add(crawl)
+        else:
+            known = self.crawls.get(crawl)
+            if known is None or when >= known[0]:  # lines come in order: a tie is later
+                self.crawls[crawl] = (when, order, day)
+        return day, crawl_day
+
+
+def crawl_date(crawls: Crawls, crawl: CrawlKey) -> tuple[str, bool]:
+    """The day of an undated line of ``crawl``: its crawl's board date, else the
+    crawl's own Beijing day; and whether it is the latter."""
+    dated = crawls.get(crawl)
+    return (crawl[2], True) if dated is None else (dated[2], False)
+
+
+def latest_days(crawls: Crawls, undated: set[CrawlKey]) -> dict[int, str]:
+    """Each board's latest day in the run's feeds, over every crawl of it."""
+    latest: dict[int, str] = {}
+    for crawl, (_, _, day) in crawls.items():
+        if day > latest.get(crawl[0], ""):
+            latest[crawl[0]] = day
+    for crawl in undated:
+        day = crawl_date(crawls, crawl)[0]
+        if day > latest.get(crawl[0], ""):
+            latest[crawl[0]] = day
+    return latest
+
+
+class DayRows:
+    """One range's history candidates, a row per usable line, built in a map worker
+    and split by film into partitions (see :func:`postprocess.worker.partition_of`).
+
+    Columns rather than a row object per line, and no deduplication here: in daily
+    crawls nearly every line is its own row of the history, and the reduce step
+    finds the latest line of each board, day and film with NumPy."""
+
+    def __init__(self, partitions: int) -> None:
+        self.parts = [{name: [] for name in CANDIDATE_COLUMNS} for _ in range(partitions)]
+        self._appends = [
+            tuple(part[name].append for name in CANDIDATE_COLUMNS) for part in self.parts
+        ]
+        self.values = DayValues()
+
+    def add(
+        self,
+        obj: dict[str, Any],
+        when: str,
+        source: str,
+        partition: int,
+        day: str | None,
+        crawl_day: str,
+    ) -> None:
+        """One usable line, with its board date and crawl day (:meth:`CrawlDays.add`)."""
         get = obj.get
         board_id = obj["board_id"]
         values = self.values(
@@ -166,19 +217,13 @@ class DayRows:
                 source,
             )
         )
-        if day is not None:
-            crawl = (board_id, source, crawl_day)
-            known = self.crawls.get(crawl)
-            if known is None or when >= known[0]:  # lines come in order: a tie is later
-                self.crawls[crawl] = (when, order, day)
-            crawl_day = None
         add_board, add_movie, add_day, add_crawl_day, add_rank, add_values, add_when = (
             self._appends[partition]
         )
         add_board(board_id)
         add_movie(obj["movie_id"])
         add_day(day)
-        add_crawl_day(crawl_day)
+        add_crawl_day(None if day is not None else crawl_day)
         add_rank(obj["rank"])
         add_values(values)
         add_when(when)

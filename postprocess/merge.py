@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from postprocess.history import beijing_day, board_day
-
 #: Fields that say where and when a line was read, not what the board showed: never
 #: taken from another line (a mobile board page dates no film: the films of its crawl
 #: are dated by the crawl's other answers, see postprocess.history).
@@ -27,11 +25,6 @@ def joined_sources(sources: Sequence[str | None]) -> str | None:
     """The sources a row took fields from, as one name: ``desktop+mobile``."""
     named = sorted({source for source in sources if source})
     return "+".join(named) if named else None
-
-
-def line_day(obj: dict[str, Any], when: str) -> str:
-    """A line's day: the board's date, or the Beijing day its crawl ran (``when``)."""
-    return board_day(obj.get("board_date")) or beijing_day(when)
 
 
 def filled(latest: dict[str, Any], earlier: Sequence[dict[str, Any]]) -> dict[str, Any]:

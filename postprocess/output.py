@@ -160,21 +160,46 @@ def neutralise_formula(text: object) -> object:
     return text
 
 
+def whole(value: float) -> object:
+    """An amount as a CSV cell: ``1560000000``, not ``1560000000.0``."""
+    return int(value) if value == value and float(value).is_integer() else value
+
+
 def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    """A byte-order mark so Excel on Windows reads the Chinese as UTF-8; lists as
+    ``a|b``; times as ``YYYY-MM-DD HH:MM:SS`` (UTC), the form Excel and LibreOffice
+    take for a date and time (an ISO ``T…Z`` time they keep as text); amounts whole
+    where they are."""
+    import pandas as pd
     from pandas.api.types import is_numeric_dtype
 
-    # A byte-order mark so Excel on Windows reads the Chinese as UTF-8; lists as a|b.
     lists = {name: table[name].map("|".join) for name in LIST_COLUMNS if name in table}
-    flat = table.assign(**lists)
+    times = {
+        name: table[name].str.replace("T", " ", n=1).str.removesuffix("Z")
+        for name, kind in PARQUET_TYPES.items()
+        if kind == "time" and name in table
+    }
+    amounts = {
+        name: pd.Series([whole(value) for value in table[name]], index=table.index, dtype=object)
+        for name in AMOUNT_COLUMNS
+        if name in table
+    }
+    flat = table.assign(**lists, **times, **amounts)
     for name in flat.columns:
-        if not is_numeric_dtype(flat[name]):
+        if not is_numeric_dtype(flat[name]) and name not in amounts:
             flat[name] = flat[name].map(neutralise_formula)
     flat.to_csv(path, index=False, encoding="utf-8-sig")
 
 
+#: Amounts of money: whole numbers of yuan or dollars nearly always.
+AMOUNT_COLUMNS = ("box_office_realtime", "box_office_total")
+
+
 #: Columns that hold lists of names (written ``a|b`` in CSV).
 LIST_COLUMNS = ("stars", "genres")
-#: Parquet types of the columns of both tables; times are UTC timestamps.
+#: Parquet types of the columns of both tables (the rest: text); times are UTC
+#: timestamps, days dates; text of a few distinct values is dictionary-encoded
+#: (``category``), which pandas reads back as a categorical and DuckDB as text.
 PARQUET_TYPES = {
     "board_id": "int64",
     "rank": "int64",
@@ -184,12 +209,18 @@ PARQUET_TYPES = {
     "score": "float64",
     "box_office_realtime": "float64",
     "box_office_total": "float64",
+    "box_office_currency": "category",
     "wish_month": "int64",
     "wish_total": "int64",
     "first_seen": "time",
     "last_seen": "time",
     "crawled_at": "time",
     "times_seen": "int64",
+    "on_latest_board": "bool",
+    "board_date": "date",
+    "day": "date",
+    "source": "category",
+    "day_from": "category",
 }
 
 
@@ -200,16 +231,27 @@ def _write_parquet(table: pd.DataFrame, path: Path) -> None:
     kinds = {
         "int64": pa.int64(),
         "float64": pa.float64(),
+        "bool": pa.bool_(),
         "list": pa.list_(pa.string()),
         "time": pa.timestamp("us", tz="UTC"),
+        "date": pa.date32(),
+        "category": pa.dictionary(pa.int32(), pa.string()),
     }
     types = {name: kinds.get(PARQUET_TYPES.get(name, ""), pa.string()) for name in table.columns}
-    times = [name for name in table.columns if PARQUET_TYPES.get(name) == "time"]
-    typed = table.assign(
-        **{name: pd.to_datetime(table[name], utc=True, format="ISO8601") for name in times}
-    )
+
+    def typed(name: str) -> pd.Series:
+        kind = PARQUET_TYPES.get(name)
+        if kind == "time":
+            return pd.to_datetime(table[name], utc=True, format="ISO8601")
+        if kind == "date":
+            return pd.to_datetime(table[name], format="%Y-%m-%d").dt.date
+        if kind == "category":
+            return table[name].astype("category")
+        return table[name]
+
+    typed_table = pd.DataFrame({name: typed(name) for name in table.columns})
     schema = pa.schema(list(types.items()))
-    typed.to_parquet(path, index=False, schema=schema, engine="pyarrow")
+    typed_table.to_parquet(path, index=False, schema=schema, engine="pyarrow")
 
 
 WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from postprocess.history import board_day
 from postprocess.normalise import (
     HIDDEN,
     UNPARSED,
@@ -23,7 +24,8 @@ from postprocess.normalise import (
     split_stars,
 )
 
-#: Output columns, in order. ``first_seen``/``last_seen``/``times_seen`` come from the merge.
+#: Output columns, in order. ``first_seen``/``last_seen``/``times_seen`` come from the
+#: merge; ``on_latest_board``: the film is on its board's latest day in the run's feeds.
 COLUMNS = [
     "board_id",
     "rank",
@@ -49,6 +51,7 @@ COLUMNS = [
     "first_seen",
     "last_seen",
     "times_seen",
+    "on_latest_board",
 ]
 INTEGER_FIELDS = ("board_id", "rank", "movie_id")
 #: The largest whole number the tables hold (their integer columns are 64-bit): a larger
@@ -276,7 +279,7 @@ def normalise_record(obj: dict[str, Any]) -> tuple[tuple[Any, ...], Oddities]:
         normalise_text(obj.get("blurb")),
         canonical_poster_url(obj.get("poster_url")),
         detail_url if isinstance(detail_url, str) else None,
-        board_date if isinstance(board_date, str) else None,
+        board_day(board_date),
         source_of(obj),
     )
     return row, oddities

@@ -21,8 +21,16 @@ from typing import Any
 import numpy as np
 import orjson
 
-from postprocess.history import DAY_COLUMNS, FILM_COLUMNS, HISTORY_COLUMNS, Crawls
-from postprocess.merge import filled, line_day
+from postprocess.history import (
+    DAY_COLUMNS,
+    FILM_COLUMNS,
+    HISTORY_COLUMNS,
+    Crawls,
+    beijing_day,
+    board_day,
+    crawl_date,
+)
+from postprocess.merge import filled
 from postprocess.output import LIST_COLUMNS, json_line
 from postprocess.records import COLUMNS, UNSTATED, Oddities, display_time, normalise_record
 from postprocess.worker import (
@@ -36,6 +44,7 @@ from postprocess.worker import (
     OTHER_ORDER,
     OTHER_WHEN,
     OTHERS,
+    SOURCE,
     TIMES_SEEN,
     Film,
     Key,
@@ -58,6 +67,7 @@ NUMBER_COLUMNS = {
     "box_office_total": np.float64,
     "wish_month": np.float64,
     "wish_total": np.float64,
+    "on_latest_board": np.bool_,
 }
 #: The whole numbers that may be missing (see :data:`NUMBER_COLUMNS`).
 COUNT_COLUMNS = ("wish_month", "wish_total")
@@ -72,8 +82,9 @@ LINES, LINE_LENGTH = "lines", "line_length"
 #: From this many rows on, text columns travel as Arrow arrays, which pandas takes as
 #: they are; below, importing pyarrow in the worker costs more than pandas' conversion.
 ARROW_ROWS = 100_000
-#: Where a films table row holds what the history takes from it.
+#: Where a films table row holds what the history takes from it, and its board date.
 FILM_AT = [COLUMNS.index(name) for name in FILM_COLUMNS]
+BOARD_DATE_AT = COLUMNS.index("board_date")
 #: The day values' columns in a :class:`~postprocess.history.DayValues` table: the day's
 #: columns but the rank.
 VALUE_COLUMNS = DAY_COLUMNS[1:]
@@ -144,14 +155,20 @@ def reduce_partition(
     parts: list[Any],
     paths: list[str],
     crawls: Crawls | None = None,
+    latest: dict[int, str] | None = None,
+    history: bool = False,
     table_lines: bool = False,
     history_lines: bool = False,
 ) -> PartResult:
     """Merge one partition's films from every range (in input order) and normalise
     each once, its winning line read again from ``paths`` (the feeds' files, by file
-    index); with ``crawls``, also its history rows, each undated candidate taking
-    its crawl's day. ``table_lines``/``history_lines``: the output is JSONL, so the
-    rows are written here, in parallel, and the parent only orders them."""
+    index); each film is on its board's latest day (``latest``, by board) when its
+    winning line's day is that day, an undated line taking its crawl's (``crawls``).
+    With ``history``, also the partition's history rows. ``table_lines``/
+    ``history_lines``: the output is JSONL, so the rows are written here, in
+    parallel, and the parent only orders them."""
+    crawls = crawls or {}
+    latest = latest or {}
     with gc_paused():
         films: dict[Key, Film] = {}
         candidates = []
@@ -163,19 +180,21 @@ def reduce_partition(
         result = PartResult(films={})
         table = Gathered(COLUMNS, TABLE_ORDER if table_lines else None)
         film_values: dict[Key, list] = {}
-        with WinningLines(paths) as read:
+        with WinningLines(paths, crawls) as read:
             for key, film in films.items():
                 row, odd = normalise_record(read(key, film))
                 result.oddities.add(odd)
                 result.lines += film[TIMES_SEEN]
                 first, last = display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN])
-                table.add((*row, first, last, film[TIMES_SEEN]))
-                if crawls is not None:
+                on_latest = film_day(crawls, key[0], film[SOURCE], row[BOARD_DATE_AT],
+                                     film[LAST_SEEN]) == latest.get(key[0])  # fmt: skip
+                table.add((*row, first, last, film[TIMES_SEEN], on_latest))
+                if history:
                     film_values[key] = [row[at] for at in FILM_AT]
         result.written = len(films)
         del films
         result.films = table.columns()
-        if crawls is not None:
+        if history:
             named, result.history_lines = history_columns(candidates, crawls, film_values)
             if history_lines:
                 history = Gathered(HISTORY_COLUMNS, HISTORY_ORDER)
@@ -188,12 +207,22 @@ def reduce_partition(
         return result
 
 
+def film_day(crawls: Crawls, board_id: int, source: str, board_date: str | None, when: str) -> str:
+    """The day of a film's winning line, as the history dates it: the board's date, or
+    for an undated line its crawl's (:func:`~postprocess.history.crawl_date`)."""
+    return board_date or crawl_date(crawls, (board_id, source, beijing_day(when)))[0]
+
+
 class WinningLines:
     """Reads each film's winning line again, where the map step found it."""
 
-    def __init__(self, paths: list[str]) -> None:
+    def __init__(self, paths: list[str], crawls: Crawls | None = None) -> None:
         self.paths = paths
+        self.crawls = crawls or {}
         self.files: dict[int, int] = {}
+
+    def day(self, key: Key, obj: dict[str, Any], source: str, when: str) -> str:
+        return film_day(self.crawls, key[0], source, board_day(obj.get("board_date")), when)
 
     def __call__(self, key: Key, film: Film) -> dict[str, Any]:
         """The film's row as its lines give it: the winning line, with the fields it
@@ -202,14 +231,16 @@ class WinningLines:
         others = film[OTHERS]
         if not others:
             return obj
-        day = line_day(obj, film[LAST_SEEN])
+        day = self.day(key, obj, film[SOURCE], film[LAST_SEEN])
         same_day = []  # latest first
         by_time = sorted(
-            others.values(), key=lambda line: (line[OTHER_WHEN], line[OTHER_ORDER]), reverse=True
+            others.items(),
+            key=lambda item: (item[1][OTHER_WHEN], item[1][OTHER_ORDER]),
+            reverse=True,
         )
-        for line in by_time:
+        for source, line in by_time:
             other = self.line(key, line[OTHER_ORDER], line[OTHER_OFFSET], line[OTHER_LENGTH])
-            if line_day(other, line[OTHER_WHEN]) == day:
+            if self.day(key, other, source, line[OTHER_WHEN]) == day:
                 same_day.append(other)
         return filled(obj, same_day) if same_day else obj
 
@@ -297,11 +328,8 @@ def history_columns(
     came_from = np.zeros(len(days), dtype=np.int64)  # DAY_FROM[0] = "board"
     for at in [at for at, day in enumerate(days) if day is None]:
         source = value_table[values[at]][-1]
-        crawl = crawls.get((int(board[at]), source, crawl_days[at]))
-        if crawl is None:
-            days[at], came_from[at] = crawl_days[at], 1
-        else:
-            days[at] = crawl[2]
+        days[at], from_crawl = crawl_date(crawls, (int(board[at]), source, crawl_days[at]))
+        came_from[at] = int(from_crawl)
     winners, day_names, day_numbers, several = latest_of_each(board, movie, days, when)
     # Day values and film values by column, each taken for the winners at once.
     value_table = [

@@ -34,7 +34,7 @@ from postprocess.chunks import (
     source_name,
     spool_directory,
 )
-from postprocess.history import Crawls, merge_crawls
+from postprocess.history import CrawlKey, Crawls, latest_days, merge_crawls
 from postprocess.output import Staging, is_jsonl, output_lock
 from postprocess.records import Oddities
 from postprocess.reduce import (
@@ -121,6 +121,45 @@ class Summary:
         )
 
 
+class RunProgress(tqdm):
+    """The run's progress bar, from the first byte read to the outputs published: the
+    map step moves it through :data:`MAP_SHARE` of its length by the bytes read, each
+    partition merged and each output written move it on, and it reaches 100 % when
+    the outputs are in place (a bar by bytes alone sat at 100 % for the last third of
+    a run). No monitor thread (tqdm's default, for bars that stall): the bar is told
+    every 0.2 s, and the pool's workers must be forked without a thread running."""
+
+    monitor_interval = 0
+    #: The map step's part of a run, and the reduce step's (the rest is the writing).
+    MAP_SHARE, REDUCE_SHARE = 0.65, 0.2
+
+    def __init__(self, input_bytes: int, show: bool) -> None:
+        self.input_bytes = max(input_bytes, 1)
+        self.step = "reading"
+        super().__init__(
+            total=round(self.input_bytes / self.MAP_SHARE),
+            desc="post-process: ",
+            disable=not show,
+            bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}",
+        )
+
+    def read(self, size: int) -> None:
+        """``size`` more bytes of the input read (the map step, in this process)."""
+        self.update(round(size * self.MAP_SHARE * self.total / self.input_bytes))
+
+    def read_so_far(self, size: int) -> None:
+        """The map step has read ``size`` bytes in all (the pool's workers)."""
+        self.update(max(round(size * self.MAP_SHARE * self.total / self.input_bytes) - self.n, 0))
+
+    def reach(self, share: float, step: str) -> None:
+        """The run is ``share`` done, now at ``step`` (a new step is drawn at once)."""
+        new_step, self.step = step != self.step, step
+        self.set_description(f"post-process ({step})", refresh=False)
+        self.update(max(round(share * self.total) - self.n, 0))
+        if new_step and not self.disable:
+            self.refresh()
+
+
 @contextlib.contextmanager
 def worker_map(workers: int, bytes_read: Any) -> Iterator[Callable[..., Iterable[Any]]]:
     """An ordered map over a process pool; one worker runs in this process.
@@ -184,9 +223,11 @@ def run(
     started = time.perf_counter()
     summary = Summary(files=len(feeds), workers=workers, output=str(out))
     show = sys.stderr.isatty() if progress is None else progress
+    bar_stack = contextlib.ExitStack()
     targets = [out, rejects, *(path for path in (summary_path, history_path) if path)]
     lines_by_file = [0] * len(feeds)
     with (
+        bar_stack,
         output_lock(targets),
         Staging(targets) as staging,
         spool_directory() as spool,
@@ -211,6 +252,9 @@ def run(
                     print(f"{PROG}: {feed}: {damage.reason}", file=sys.stderr)
                 size = chunk_bytes or chunk_size(path.stat().st_size, workers)
                 chunks += plan_chunks(source_name(feed), path, index, size)
+            bar = bar_stack.enter_context(
+                RunProgress(sum(chunk.end - chunk.start for chunk in chunks), show)
+            )
             paths = [""] * len(feeds)
             for chunk in chunks:
                 paths[chunk.file_index] = chunk.path
@@ -229,7 +273,7 @@ def run(
                 spool,
                 summary,
                 rejects_out,
-                show,
+                bar,
                 lines_by_file,
             )
         if summary.lines and summary.lines == summary.rejected:  # not one line kept
@@ -244,8 +288,10 @@ def run(
         summary.unparsed_release = oddities.unparsed_release
         summary.unparsed_numbers = oddities.unparsed_numbers
         summary.numbers_hidden = oddities.numbers_hidden
+        bar.reach(RunProgress.MAP_SHARE + RunProgress.REDUCE_SHARE, f"writing {out.name}")
         assemble([part.films for part in parts], TABLE_ORDER).write(staging.path(out), out)
         if history_path:
+            bar.reach(0.95, f"writing {history_path.name}")
             counted = sum(part.history_lines for part in parts)
             history = assemble(
                 [part.history for part in parts if part.history is not None], HISTORY_ORDER
@@ -268,6 +314,7 @@ def run(
             with staging.writer(summary_path) as stream:
                 stream.write(orjson.dumps(summary.as_dict(), option=orjson.OPT_INDENT_2))
         staging.publish()
+        bar.reach(1.0, "done")
     return summary
 
 
@@ -336,7 +383,7 @@ def map_reduce(
     spool: Path,
     summary: Summary,
     rejects_out: IO[bytes],
-    show: bool,
+    bar: RunProgress,
     lines_by_file: list[int],
 ) -> list[PartResult]:
     """Fan the chunks out to the workers (map), writing their rejects and counting
@@ -346,23 +393,13 @@ def map_reduce(
     line_offsets = [0] * files
     bytes_read = multiprocessing.Value("q", 0)
     pool_size = min(workers, max(len(chunks), 1))
-    # The pool first: its workers are forked before tqdm starts a monitor thread.
-    with (
-        worker_map(pool_size, bytes_read) as mapper,
-        tqdm(
-            total=sum(c.end - c.start for c in chunks),
-            unit="B",
-            unit_scale=True,
-            desc="post-process",
-            disable=not show,
-        ) as bar,
-    ):
+    with worker_map(pool_size, bytes_read) as mapper:
 
         def tick() -> None:
-            bar.update(bytes_read.value - bar.n)
+            bar.read_so_far(bytes_read.value)
 
         if pool_size <= 1:  # this process reads: it moves the bar itself
-            worker.progress = bar.update
+            worker.progress = bar.read
         try:
             task = functools.partial(
                 process_chunk,
@@ -381,6 +418,7 @@ def map_reduce(
 
             partitions: list[list[Any]] = [[] for _ in range(pool_size)]
             crawls: Crawls = {}
+            undated: set[CrawlKey] = set()
             for chunk, result in zip(chunks, as_they_come(results, tick), strict=True):
                 offset = line_offsets[chunk.file_index]
                 for number, reason, raw in result.rejects:
@@ -395,16 +433,25 @@ def map_reduce(
                 for partition, part in zip(partitions, result.parts, strict=True):
                     partition.append(part)
                 merge_crawls(crawls, result.crawls)
+                undated |= result.undated
                 if pool_size > 1:
                     tick()
                 bar.set_postfix(lines=f"{summary.lines:,}", refresh=False)
-            bar.update(bar.total - bar.n)
-            options = {"crawls": crawls if history else None}
+            bar.reach(RunProgress.MAP_SHARE, "merging")
+            options = {
+                "crawls": crawls,
+                "latest": latest_days(crawls, undated),
+                "history": history,
+            }
             if pool_size > 1:
                 task = functools.partial(reduce_to_file, spool=str(spool), **options, **reduce)
             else:
                 task = functools.partial(reduce_here, **options, **reduce)
-            reduced = list(mapper(task, partitions))
+            reduced = []
+            for result in mapper(task, partitions):
+                reduced.append(result)
+                done = RunProgress.REDUCE_SHARE * len(reduced) / len(partitions)
+                bar.reach(RunProgress.MAP_SHARE + done, "merging")
             kept = sum(written for _, written in reduced)
             bar.set_postfix(lines=f"{summary.lines:,}", kept=f"{kept:,}", refresh=False)
         finally:

@@ -33,7 +33,7 @@ from typing import IO, Any
 import orjson
 
 from postprocess.chunks import Chunk
-from postprocess.history import Crawls, DayRows
+from postprocess.history import CrawlDays, CrawlKey, Crawls, DayRows
 from postprocess.records import UNSTATED, RecordChecker
 
 PR_SET_PDEATHSIG = 1
@@ -97,8 +97,9 @@ class ChunkResult:
     parts: list[Any] = field(default_factory=list)
     #: Usable lines by their ``source`` (``UNSTATED`` where a line states none).
     sources: dict[str, int] = field(default_factory=dict)
-    #: The range's crawls and their dates, when the run writes the history.
+    #: The range's crawls: the latest dated line of each, and those with undated lines.
     crawls: Crawls = field(default_factory=dict)
+    undated: set[CrawlKey] = field(default_factory=set)
 
 
 @contextlib.contextmanager
@@ -204,6 +205,7 @@ def process_chunk(
     with gc_paused():
         result = ChunkResult(chunk.file_index, chunk.chunk_index)
         days = DayRows(partitions) if history else None
+        crawl_days = CrawlDays()
         films: dict[Key, Film] = {}
         rejects = result.rejects
         check = RecordChecker()
@@ -232,8 +234,9 @@ def process_chunk(
                 source = UNSTATED
             sources[source] = sources.get(source, 0) + 1
             key = (obj["board_id"], obj["movie_id"])
+            day, crawl_day = crawl_days.add(obj, when, base + number, source)
             if days is not None:
-                days.add(obj, when, base + number, source, partition_of(key, partitions))
+                days.add(obj, when, source, partition_of(key, partitions), day, crawl_day)
             film = films.get(key)
             if film is None:
                 films[key] = [offset, when, base + number, when, 1, len(raw), source, None]
@@ -255,8 +258,7 @@ def process_chunk(
             for key, film in films.items():
                 split[partition_of(key, partitions)][key] = film
         candidates = days.columns() if days is not None else [None] * partitions
-        if days is not None:
-            result.crawls = days.crawls
+        result.crawls, result.undated = crawl_days.crawls, crawl_days.undated
         result.parts = [
             spool_part(part, spool, chunk, index) if spool else part
             for index, part in enumerate(zip(split, candidates, strict=True))

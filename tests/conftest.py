@@ -96,4 +96,6 @@ def snapshot_history(tmp_path_factory) -> tuple[pd.DataFrame, dict]:
     )
     assert "history rows            1,100" in done.stdout
     assert "(11 board day(s))" in done.stdout
-    return pd.read_parquet(history), json.loads(summary.read_text())
+    table = pd.read_parquet(history)
+    table["day"] = table["day"].astype(str)  # Parquet holds dates; the facts are written as text
+    return table, json.loads(summary.read_text())

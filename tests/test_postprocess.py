@@ -6,6 +6,7 @@ import gzip
 import itertools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -120,6 +121,7 @@ def test_latest_crawl_wins_and_sightings_are_counted(messy_feeds, tmp_path) -> N
         "first_seen": T1,
         "last_seen": T3,
         "times_seen": 3,
+        "on_latest_board": True,
     }
     shawshank = next(row for row in table if row["movie_id"] == 1297)
     assert (shawshank["release_date"], shawshank["release_region"]) == ("1994-09-10", "加拿大")
@@ -356,6 +358,25 @@ def test_progress_bar_shows_lines_and_films_kept(tmp_path, capsys) -> None:
     run([str(feed)], tmp_path / "o.jsonl", workers=1, rejects=tmp_path / "r.jsonl", progress=True)
     bar = capsys.readouterr().err
     assert "post-process" in bar and "lines=200" in bar and "kept=100" in bar
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_reaches_100_percent_when_the_run_ends(tmp_path, capsys, workers) -> None:
+    """The bar moves through reading, merging and writing, and shows 100 % only once
+    the outputs are published, not when the last byte is read."""
+    feed = tmp_path / "f.jsonl"
+    feed.write_bytes(b"".join(crawl_lines(T1)) + b"".join(crawl_lines(T2)))
+    out, history = tmp_path / "o.csv", tmp_path / "h.parquet"
+    run([str(feed)], out, workers=workers, rejects=tmp_path / "r.jsonl", history_path=history,
+        progress=True, chunk_bytes=4096)  # fmt: skip
+    states = [state.strip() for state in capsys.readouterr().err.split("\r") if state.strip()]
+    percents = [int(re.search(r"(\d+)%", state).group(1)) for state in states]
+    assert percents == sorted(percents)  # it never goes back
+    steps = [re.match(r"post-process(?: \((.+?)\))?:", state).group(1) for state in states]
+    assert {"merging", "writing o.csv", "writing h.parquet", "done"} <= set(steps)
+    full = [step for step, percent in zip(steps, percents, strict=True) if percent == 100]
+    assert full and set(full) == {"done"}
+    assert 0 < percents[steps.index("merging")] < 100
 
 
 def test_desktop_and_mobile_feeds_of_one_day_make_one_row_per_film(tmp_path) -> None:
