@@ -156,9 +156,9 @@ def test_today_says_what_changed_on_every_board_first(glance_report, width) -> N
             else:
                 assert leader.first.inner_text() == expected["leader"]
         assert all(seen.values()), seen  # the boards did move: every kind was shown
-        # Numbers at a glance: the box office board's top 3 by total, in 亿/万.
+        # Numbers at a glance: the box office board's first three with their totals.
         last = history[history["day"].astype(str) == history["day"].astype(str).max()]
-        box = last[last["board_id"] == 1].sort_values("box_office_total", ascending=False)
+        box = last[last["board_id"] == 1].sort_values("rank")
         leaders = today.locator("article[data-board='1'] [data-leaders='box_office_total'] .film")
         assert [t.split(". ", 1)[1].rsplit(" ", 1)[0] for t in leaders.all_inner_texts()] == (
             box["title"].head(3).tolist()

@@ -316,8 +316,8 @@ def day_changes(board: pd.DataFrame, top: int = 3) -> DayChanges:
 
 
 class Standing(NamedTuple):
-    """One of a board's leading films by the number the board is about (box office,
-    wish count), or by rank with its score where the board has no such number."""
+    """One of a board's first films on its last day, with the number the board is
+    about (box office, wish count) or, where it has none, its score."""
 
     rank: int
     title: str
@@ -327,29 +327,20 @@ class Standing(NamedTuple):
 
 
 def leaders(board: pd.DataFrame, top: int = 3) -> tuple[str | None, list[Standing]]:
-    """The number a reader glances at for the board's last day, and its ``top`` films
-    by it: a box-office or wish board's own number (the most first), else the score of
-    the board's first films (``None`` names the score)."""
-    latest = latest_board(board)
+    """The board's ``top`` first films on its last day, by rank, and the number shown
+    beside each: the board's own (box office, wish count: ``column``) where it has one,
+    else the score (``None``)."""
+    latest = latest_board(board).nsmallest(top, "rank")
     column = number_column(board)
-    if column is None:
-        chosen, values = latest.nsmallest(top, "rank"), "score"
-    else:
-        numbers = pd.to_numeric(latest[column], errors="coerce")
-        chosen = (
-            latest.assign(_value=numbers)
-            .sort_values(["_value", "rank"], ascending=[False, True], na_position="last")
-            .head(top)
-        )
-        values = column
+    values = pd.to_numeric(latest[column or "score"], errors="coerce")
     standings = [
         Standing(
             int(row["rank"]),
             str(row["title"]),
             row["detail_url"],
-            None if pd.isna(row[values]) else float(row[values]),
+            None if pd.isna(value) else float(value),
             row["box_office_currency"] if isinstance(row["box_office_currency"], str) else None,
         )
-        for row in chosen.to_dict("records")
+        for row, value in zip(latest.to_dict("records"), values, strict=True)
     ]
     return column, standings
