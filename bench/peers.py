@@ -125,7 +125,7 @@ def duckdb_sql(feed: str, out: str, history: str | None) -> list[str]:
                 ON d.board_day IS NULL AND c.board_id = d.board_id
                 AND c.source IS NOT DISTINCT FROM d.source AND c.crawl_day = d.crawl_day
               GROUP BY ALL""",
-            f"""COPY (SELECT d.board_id, strftime(d.day, '%Y-%m-%d') AS day, d.l.rank AS rank,
+            f"""COPY (SELECT d.board_id, d.day AS day, d.l.rank AS rank,
                   d.movie_id, trim(regexp_replace(f.l.title, '\\s+', ' ', 'g')) AS title,
                   try_cast(trim(d.l.score) AS DOUBLE) AS score,
                   CAST(board_number(d.l.box_office_realtime) AS DOUBLE) AS box_office_realtime,

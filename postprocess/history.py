@@ -53,10 +53,10 @@ HISTORY_COLUMNS = [
     "crawled_at",
 ]
 
-#: A crawl (board_id, source, Beijing crawl day) -> (crawled_at key, order, board date)
-#: of its latest dated line: the day its undated lines take.
+#: A crawl (board_id, source, Beijing crawl day) -> [crawled_at key, order, board date]
+#: of its latest dated line: the day its undated lines take (a list: updated in place).
 CrawlKey = tuple[int, str, str]
-Crawls = dict[CrawlKey, tuple[str, int, str]]
+Crawls = dict[CrawlKey, list]
 #: The columns in which a map worker's candidates (one per usable line, in input
 #: order) travel to the reduce step. ``day`` is the board's date, or ``None`` for an
 #: undated line, whose ``crawl_day`` (the Beijing day of its crawl) is then set;
@@ -138,13 +138,17 @@ class CrawlDays:
     def add(
         self, obj: dict[str, Any], when: str, order: int, source: str
     ) -> tuple[str | None, str]:
-        """The line's board date (``None``: undated) and the Beijing day of its crawl."""
+        """The line's board date (``None``: undated) and the Beijing day of its crawl.
+
+        It runs on every line of every run: each value is worked out once per distinct
+        date and hour, and a crawl's latest line is updated in place."""
         raw_date = obj.get("board_date")
-        day = None
-        if type(raw_date) is str:
-            day = self._days.get(raw_date, "")
-            if day == "":
-                day = self._days[raw_date] = board_day(raw_date)
+        try:
+            day = self._days[raw_date]
+        except (KeyError, TypeError):  # new, or no text (a list): not a date
+            day = board_day(raw_date)
+            if type(raw_date) is str:
+                self._days[raw_date] = day
         hour = when[:13]
         crawl_day = self._beijing.get(hour)
         if crawl_day is None:
@@ -152,10 +156,12 @@ class CrawlDays:
         crawl = (obj["board_id"], source, crawl_day)
         if day is None:
             self.undated.add(crawl)
-        else:
-            known = self.crawls.get(crawl)
-            if known is None or when >= known[0]:  # lines come in order: a tie is later
-                self.crawls[crawl] = (when, order, day)
+            return None, crawl_day
+        known = self.crawls.get(crawl)
+        if known is None:
+            self.crawls[crawl] = [when, order, day]
+        elif when >= known[0]:  # lines come in order: a tie is later
+            known[0], known[1], known[2] = when, order, day
         return day, crawl_day
 
 

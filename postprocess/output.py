@@ -198,8 +198,8 @@ AMOUNT_COLUMNS = ("box_office_realtime", "box_office_total")
 #: Columns that hold lists of names (written ``a|b`` in CSV).
 LIST_COLUMNS = ("stars", "genres")
 #: Parquet types of the columns of both tables (the rest: text); times are UTC
-#: timestamps, days dates; text of a few distinct values is dictionary-encoded
-#: (``category``), which pandas reads back as a categorical and DuckDB as text.
+#: timestamps, days dates (``date32``); text of a few distinct values is dictionary-
+#: encoded (``category``), which pandas reads back as a categorical and DuckDB as text.
 PARQUET_TYPES = {
     "board_id": "int64",
     "rank": "int64",
@@ -225,8 +225,13 @@ PARQUET_TYPES = {
 
 
 def _write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """The table as Parquet with :data:`PARQUET_TYPES`. Days and dictionaries are made
+    by Arrow from the text (a cast and an encoding of the column: pandas' dates would
+    cost a Python object per row)."""
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     kinds = {
         "int64": pa.int64(),
@@ -234,24 +239,21 @@ def _write_parquet(table: pd.DataFrame, path: Path) -> None:
         "bool": pa.bool_(),
         "list": pa.list_(pa.string()),
         "time": pa.timestamp("us", tz="UTC"),
-        "date": pa.date32(),
-        "category": pa.dictionary(pa.int32(), pa.string()),
     }
-    types = {name: kinds.get(PARQUET_TYPES.get(name, ""), pa.string()) for name in table.columns}
-
-    def typed(name: str) -> pd.Series:
-        kind = PARQUET_TYPES.get(name)
-        if kind == "time":
-            return pd.to_datetime(table[name], utc=True, format="ISO8601")
-        if kind == "date":
-            return pd.to_datetime(table[name], format="%Y-%m-%d").dt.date
-        if kind == "category":
-            return table[name].astype("category")
-        return table[name]
-
-    typed_table = pd.DataFrame({name: typed(name) for name in table.columns})
-    schema = pa.schema(list(types.items()))
-    typed_table.to_parquet(path, index=False, schema=schema, engine="pyarrow")
+    kind_of = {name: PARQUET_TYPES.get(name, "") for name in table.columns}
+    times = [name for name, kind in kind_of.items() if kind == "time"]
+    typed = table.assign(
+        **{name: pd.to_datetime(table[name], utc=True, format="ISO8601") for name in times}
+    )
+    schema = pa.schema([(name, kinds.get(kind, pa.string())) for name, kind in kind_of.items()])
+    arrow = pa.Table.from_pandas(typed, schema=schema, preserve_index=False)
+    for at, name in enumerate(table.columns):
+        if kind_of[name] == "date":
+            arrow = arrow.set_column(at, name, pc.cast(arrow[name], pa.date32()))
+        elif kind_of[name] == "category":
+            arrow = arrow.set_column(at, name, arrow[name].dictionary_encode())
+    # pandas' metadata describes the columns before the cast: readers go by Arrow's types.
+    pq.write_table(arrow, path)
 
 
 WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {

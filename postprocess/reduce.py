@@ -186,8 +186,8 @@ def reduce_partition(
                 result.oddities.add(odd)
                 result.lines += film[TIMES_SEEN]
                 first, last = display_time(film[FIRST_SEEN]), display_time(film[LAST_SEEN])
-                on_latest = film_day(crawls, key[0], film[SOURCE], row[BOARD_DATE_AT],
-                                     film[LAST_SEEN]) == latest.get(key[0])  # fmt: skip
+                day = read.day(key[0], film[SOURCE], row[BOARD_DATE_AT], film[LAST_SEEN])
+                on_latest = day == latest.get(key[0])
                 table.add((*row, first, last, film[TIMES_SEEN], on_latest))
                 if history:
                     film_values[key] = [row[at] for at in FILM_AT]
@@ -207,12 +207,6 @@ def reduce_partition(
         return result
 
 
-def film_day(crawls: Crawls, board_id: int, source: str, board_date: str | None, when: str) -> str:
-    """The day of a film's winning line, as the history dates it: the board's date, or
-    for an undated line its crawl's (:func:`~postprocess.history.crawl_date`)."""
-    return board_date or crawl_date(crawls, (board_id, source, beijing_day(when)))[0]
-
-
 class WinningLines:
     """Reads each film's winning line again, where the map step found it."""
 
@@ -220,9 +214,17 @@ class WinningLines:
         self.paths = paths
         self.crawls = crawls or {}
         self.files: dict[int, int] = {}
+        self.hours: dict[str, str] = {}  # a crawl time's hour -> its Beijing day
 
-    def day(self, key: Key, obj: dict[str, Any], source: str, when: str) -> str:
-        return film_day(self.crawls, key[0], source, board_day(obj.get("board_date")), when)
+    def day(self, board_id: int, source: str, board_date: str | None, when: str) -> str:
+        """The day of a line, as the history dates it: the board's date (``YYYY-MM-DD``),
+        or for an undated line its crawl's (:func:`~postprocess.history.crawl_date`)."""
+        if board_date:
+            return board_date
+        crawl_day = self.hours.get(when[:13])
+        if crawl_day is None:
+            crawl_day = self.hours[when[:13]] = beijing_day(when)
+        return crawl_date(self.crawls, (board_id, source, crawl_day))[0]
 
     def __call__(self, key: Key, film: Film) -> dict[str, Any]:
         """The film's row as its lines give it: the winning line, with the fields it
@@ -231,7 +233,7 @@ class WinningLines:
         others = film[OTHERS]
         if not others:
             return obj
-        day = self.day(key, obj, film[SOURCE], film[LAST_SEEN])
+        day = self.day(key[0], film[SOURCE], board_day(obj.get("board_date")), film[LAST_SEEN])
         same_day = []  # latest first
         by_time = sorted(
             others.items(),
@@ -240,7 +242,8 @@ class WinningLines:
         )
         for source, line in by_time:
             other = self.line(key, line[OTHER_ORDER], line[OTHER_OFFSET], line[OTHER_LENGTH])
-            if self.day(key, other, source, line[OTHER_WHEN]) == day:
+            other_day = board_day(other.get("board_date"))
+            if self.day(key[0], source, other_day, line[OTHER_WHEN]) == day:
                 same_day.append(other)
         return filled(obj, same_day) if same_day else obj
 

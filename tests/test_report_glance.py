@@ -156,6 +156,23 @@ def test_today_says_what_changed_on_every_board_first(glance_report, width) -> N
             else:
                 assert leader.first.inner_text() == expected["leader"]
         assert all(seen.values()), seen  # the boards did move: every kind was shown
+        # A board no film entered or left in all its days draws no entries chart: it says so.
+        quiet = 0
+        for board_id in boards:
+            board = history[history["board_id"] == board_id]
+            films = board.groupby(board["day"].astype(str))["movie_id"].apply(frozenset)
+            if len(films) < 2:
+                continue
+            section = page.locator(f"section#board-{board_id}")
+            charts = section.locator("svg[data-chart='entries']").count()
+            sentence = section.locator("[data-sentence='entries']")
+            if films.nunique() == 1:
+                quiet += 1
+                assert charts == 0
+                assert f"in {len(films)} days" in sentence.inner_text()
+            else:
+                assert charts == 1 and sentence.count() == 0
+        assert quiet  # the box office and wish boards only swap places
         # Numbers at a glance: the box office board's first three with their totals.
         last = history[history["day"].astype(str) == history["day"].astype(str).max()]
         box = last[last["board_id"] == 1].sort_values("rank")
