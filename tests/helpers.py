@@ -142,6 +142,23 @@ def crawl_lines(when: str, films=FILMS, rank_shift: int = 0) -> list[bytes]:
     ]
 
 
+def daily_feeds(folder: Path, days: list, board_id: int = 4) -> list[str]:
+    """One desktop feed per day of ``days`` (``(day, films)``, oldest first): each a
+    crawl at 08:00 Beijing time of the board as it stood that day, dated by it."""
+    feeds = []
+    for day, films in days:
+        feed = folder / f"board{board_id}-{day}.jsonl"
+        when = f"{day}T00:00:00Z"
+        feed.write_bytes(
+            b"".join(
+                feed_line(feed_record(film, rank, when, board_id, board_date=day))
+                for rank, film in enumerate(films, 1)
+            )
+        )
+        feeds.append(str(feed))
+    return feeds
+
+
 def read_jsonl(path: Path) -> list[dict]:
     """Every line of a JSON Lines file as an object (a blank line fails: feeds hold none)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]

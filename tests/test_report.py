@@ -18,7 +18,7 @@ import pytest
 
 from postprocess.report import data
 from tests.browser import need_browser, open_offline
-from tests.helpers import REPO, needs_snapshots
+from tests.helpers import REPO, daily_feeds, needs_snapshots
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -283,7 +283,7 @@ def test_stand_in_history_shows_entries_exits_and_new_badges(tmp_path) -> None:
     need_browser()
     from datetime import date
 
-    from standin.feeds import earlier_days, feed_line, feed_record
+    from standin.feeds import earlier_days
     from standin.films import BOARDS
 
     today = BOARDS[4]
@@ -293,16 +293,7 @@ def test_stand_in_history_shows_entries_exits_and_new_badges(tmp_path) -> None:
     ids = [{film.movie_id for film in films} for _, films in boards]
     last = max(k for k in range(1, len(boards)) if ids[k] - ids[k - 1])
     boards = boards[: last + 1]
-    feeds = []
-    for day, films in boards:
-        feed = tmp_path / f"top100-{day}.jsonl"
-        feed.write_bytes(
-            b"".join(
-                feed_line(feed_record(film, rank, f"{day}T00:00:00Z", board_date=day))
-                for rank, film in enumerate(films, 1)
-            )
-        )
-        feeds.append(str(feed))
+    feeds = daily_feeds(tmp_path, boards)
     history, out = tmp_path / "history.csv", tmp_path / "report.html"
     subprocess.run(
         [

@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from standin.feeds import earlier_days, feed_line, feed_record
+from standin.feeds import earlier_days
 from standin.films import BOARDS, STALE_BOARD_DATES, Film, moved_board
 from tests.browser import need_browser, open_offline
-from tests.helpers import REPO
+from tests.helpers import REPO, daily_feeds
 
 LAST_DAY = date(2026, 11, 23)
 DAYS = 6
@@ -47,17 +47,9 @@ def board_days(board_id: int) -> list[tuple[str, list[Film]]]:
 
 def make_history(folder: Path, boards: dict[int, list[tuple[str, list[Film]]]]) -> Path:
     """Feeds of daily crawls of ``boards``, post-processed into a history (Parquet)."""
-    feeds = []
-    for board_id, days in boards.items():
-        for day, films in days:
-            feed = folder / f"board{board_id}-{day}.jsonl"
-            feed.write_bytes(
-                b"".join(
-                    feed_line(feed_record(film, rank, f"{day}T00:00:00Z", board_id, board_date=day))
-                    for rank, film in enumerate(films, 1)
-                )
-            )
-            feeds.append(str(feed))
+    feeds = [
+        feed for board_id, days in boards.items() for feed in daily_feeds(folder, days, board_id)
+    ]
     history = folder / "history.parquet"
     subprocess.run(
         [sys.executable, "-m", "postprocess", *feeds, "-o", str(folder / "films.parquet"),

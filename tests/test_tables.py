@@ -21,7 +21,7 @@ import pytest
 
 from standin.feeds import earlier_days, feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS
-from tests.helpers import postprocess
+from tests.helpers import daily_feeds, postprocess
 
 TODAY = date(2026, 11, 23)
 #: The last crawl: the mobile site's, at 00:30 Beijing time on the 24th, its JSON
@@ -29,23 +29,14 @@ TODAY = date(2026, 11, 23)
 MOBILE_AT = "2026-11-23T16:30:00Z"
 
 
-def daily_feeds(folder: Path) -> tuple[list[str], dict[int, str]]:
+def two_sources_feeds(folder: Path) -> tuple[list[str], dict[int, str]]:
     """Desktop crawls of TOP100 over eleven days (films enter and leave), then a mobile
     crawl of the last board; and the day each film was last on the board."""
     today = BOARDS[4]
     reserve = [film for film in BOARDS[7] if film not in today]
     days = [*earlier_days(today, reserve, 10, TODAY), (TODAY.isoformat(), today)]
-    feeds, last_day = [], {}
-    for day, films in days:
-        feed = folder / f"desktop-{day}.jsonl"
-        feed.write_bytes(
-            b"".join(
-                feed_line(feed_record(film, rank, f"{day}T00:00:00Z", board_date=day))
-                for rank, film in enumerate(films, 1)
-            )
-        )
-        feeds.append(str(feed))
-        last_day.update({film.movie_id: day for film in films})
+    feeds = daily_feeds(folder, days)
+    last_day = {film.movie_id: day for day, films in days for film in films}
     mobile = folder / "mobile.jsonl"
     mobile.write_bytes(
         b"".join(
@@ -63,7 +54,7 @@ def daily_feeds(folder: Path) -> tuple[list[str], dict[int, str]]:
 
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_on_latest_board_tells_todays_films_from_those_that_left(tmp_path, workers) -> None:
-    feeds, last_day = daily_feeds(tmp_path)
+    feeds, last_day = two_sources_feeds(tmp_path)
     out = tmp_path / "films.jsonl"
     done = postprocess(*feeds, "-o", str(out), "--workers", workers)
     assert done.returncode == 0, done.stderr
@@ -80,7 +71,7 @@ def test_on_latest_board_tells_todays_films_from_those_that_left(tmp_path, worke
 
 
 def test_parquet_holds_dates_and_dictionaries(tmp_path) -> None:
-    feeds, _ = daily_feeds(tmp_path)
+    feeds, _ = two_sources_feeds(tmp_path)
     films, history = tmp_path / "films.parquet", tmp_path / "history.parquet"
     done = postprocess(*feeds, "-o", str(films), "--history", str(history))
     assert done.returncode == 0, done.stderr
@@ -151,7 +142,7 @@ def spreadsheet_cells(csv: Path, folder: Path) -> list[dict[str, tuple[str, str]
 
 
 def test_csv_times_open_as_dates_and_amounts_as_whole_numbers(tmp_path) -> None:
-    feeds, _ = daily_feeds(tmp_path)
+    feeds, _ = two_sources_feeds(tmp_path)
     box = tmp_path / "box.jsonl"  # the box office board: amounts in 万 and 亿
     box.write_bytes(
         b"".join(
