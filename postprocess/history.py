@@ -19,6 +19,7 @@ the film's title: no step handles a Python object per line in one process.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -76,8 +77,14 @@ def board_day(value: object) -> str | None:
     """``board_date`` as ``YYYY-MM-DD`` when it is one, else ``None`` (the crawl day is used)."""
     if type(value) is not str or len(value) != 10:
         return None
+    return _iso_day(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _iso_day(text: str) -> str | None:
+    """Remembered: every film's row asks, and a feed holds a few board dates."""
     try:
-        return date.fromisoformat(value).isoformat()
+        return date.fromisoformat(text).isoformat()
     except ValueError:
         return None
 
