@@ -166,13 +166,7 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
             top = latest.sort_values(column, ascending=False, na_position="last")
             films = top["movie_id"].head(NUMBER_FILMS).tolist()
             currency = latest["box_office_currency"].dropna()
-            unit = (
-                "人"
-                if not column.startswith("box_office")
-                else units.CURRENCY_WORDS.get(currency.iloc[0], "")
-                if len(currency)
-                else ""
-            )
+            unit = units.unit_words(column, currency.iloc[0] if len(currency) else None)
             view.charts["numbers"] = Markup(
                 charts.numbers_chart(board, column, films, labels, said[column], unit)
             )

@@ -50,6 +50,14 @@ def people(value: object) -> str:
     return f"{number:,.0f}人"
 
 
+def unit_words(column: str, currency: str | None) -> str:
+    """What follows a number of ``column`` on an axis: ``美元`` for dollars, ``人`` for
+    wish counts, nothing for yuan."""
+    if column.startswith("box_office"):
+        return CURRENCY_WORDS.get(currency, "") if currency else ""
+    return "人"
+
+
 def tick(value: float, words: str = "") -> str:
     """An axis tick: as short as its value allows (``0``, ``5000万``, ``1.5亿``)."""
     if value == 0:
