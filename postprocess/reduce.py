@@ -210,9 +210,9 @@ def reduce_partition(
 class WinningLines:
     """Reads each film's winning line again, where the map step found it."""
 
-    def __init__(self, paths: list[str], crawls: Crawls | None = None) -> None:
+    def __init__(self, paths: list[str], crawls: Crawls) -> None:
         self.paths = paths
-        self.crawls = crawls or {}
+        self.crawls = crawls
         self.files: dict[int, int] = {}
         self.hours: dict[str, str] = {}  # a crawl time's hour -> its Beijing day
 

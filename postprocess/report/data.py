@@ -283,11 +283,11 @@ def _placed(rows: pd.DataFrame) -> tuple[Placed, ...]:
     )
 
 
-def day_changes(board: pd.DataFrame, top: int = 3) -> DayChanges:
+def day_changes(board: pd.DataFrame, latest: pd.DataFrame, top: int = 3) -> DayChanges:
     """The board's last day against the day before it in the history: films that
     entered (by their rank now) and left (by their rank then), the ``top`` biggest
-    climbs and falls (ties: the better rank now first), and a new number 1."""
-    latest = latest_board(board)
+    climbs and falls (ties: the better rank now first), and a new number 1;
+    ``latest``: :func:`latest_board` of ``board``."""
     leader = _placed(latest.nsmallest(1, "rank"))[0]
     day, previous_day = str(latest["day"].iloc[0]), latest["previous_day"].iloc[0]
     if previous_day is None:
@@ -326,11 +326,13 @@ class Standing(NamedTuple):
     currency: str | None
 
 
-def leaders(board: pd.DataFrame, top: int = 3) -> tuple[str | None, list[Standing]]:
-    """The board's ``top`` first films on its last day, by rank, and the number shown
-    beside each: the board's own (box office, wish count: ``column``) where it has one,
-    else the score (``None``)."""
-    latest = latest_board(board).nsmallest(top, "rank")
+def leaders(
+    board: pd.DataFrame, latest: pd.DataFrame, top: int = 3
+) -> tuple[str | None, list[Standing]]:
+    """The board's ``top`` first films on its last day (``latest``: :func:`latest_board`
+    of ``board``), by rank, and the number shown beside each: the board's own (box
+    office, wish count: ``column``) where it has one, else the score (``None``)."""
+    latest = latest.nsmallest(top, "rank")
     column = number_column(board)
     values = pd.to_numeric(latest[column or "score"], errors="coerce")
     standings = [

@@ -69,7 +69,6 @@ class BoardView:
     #: The number the board's leaders are shown by (``None``: their score), and them.
     leaders_by: str | None = None
     leaders: list[dict[str, Any]] = field(default_factory=list)
-    exits: list[dict[str, Any]] = field(default_factory=list)
     charts: dict[str, Markup] = field(default_factory=dict)
     #: In place of a chart or table that would show nothing a sentence cannot say:
     #: the sentence, by the chart's name (with, for a region, the region).
@@ -113,8 +112,8 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
             }
         )
     view = BoardView(board_id, board_name(board_id, lang), days, rows, shown,
-                     data.day_changes(board))  # fmt: skip
-    view.leaders_by, leaders = data.leaders(board)
+                     data.day_changes(board, latest))  # fmt: skip
+    view.leaders_by, leaders = data.leaders(board, latest)
     view.leaders = [
         {
             "rank": film.rank,
@@ -125,10 +124,6 @@ def board_view(board: pd.DataFrame, lang: str) -> BoardView:
             else number_text(view.leaders_by, film.value, film.currency),
         }
         for film in leaders
-    ]
-    view.exits = [
-        {"rank": int(row.rank), "title": row.title, "link": safe_link(row.detail_url)}
-        for row in data.exits(board).itertuples(index=False)
     ]
     labels = film_labels(board)
     if len(days) > 1:
