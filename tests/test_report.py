@@ -166,6 +166,15 @@ def test_hostile_titles_are_text_and_one_day_says_so(tmp_path) -> None:
         assert "trends" in notice.inner_text() and "更多天" in notice.inner_text()
         assert page.locator("svg[data-chart^='bump']").count() == 0
         assert page.locator("table.latest .change").all_inner_texts() == [""] * 4
+        # Every film of 1994, of 美国, scored 9.1: a sentence each, not one full-width bar.
+        assert page.locator("svg[data-chart]").count() == 0
+        sentences = {
+            name: page.locator(f"[data-sentence='{name}']").inner_text()
+            for name in ("decades", "regions", "scores")
+        }
+        assert "All 4 films were released in the 1990s" in sentences["decades"]
+        assert sentences["regions"].endswith("All 4 films were released in: 美国")
+        assert "All 4 films score 9.1" in sentences["scores"]
         # Nothing is wider than the phone's screen but the tables' own scrolling boxes.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert visit.requests == [out.resolve().as_uri()]  # no <img src=x> was ever fetched
