@@ -20,44 +20,57 @@ the film's title: no step handles a Python object per line in one process.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from enum import IntEnum
+from typing import Any, NamedTuple
 
 from maoyan_common.clock import BEIJING_OFFSET
 from postprocess.normalise import parse_box_office, parse_score, parse_wish_count
+from postprocess.schema import HISTORY
 
-#: What a day's winning line gives, normalised (see :class:`DayValues`).
-DAY_COLUMNS = [
-    "rank",
-    "score",
-    "box_office_realtime",
-    "box_office_total",
-    "box_office_currency",
-    "wish_month",
-    "wish_total",
-    "source",
-]
+
+class DayValue(NamedTuple):
+    """What a day's line gives besides its rank, normalised as the films table's."""
+
+    score: float | None
+    box_office_realtime: float | None
+    box_office_total: float | None
+    box_office_currency: str | None
+    wish_month: int | None
+    wish_total: int | None
+    source: str | None
+
+
 #: What the history takes from the films table: a film's title, release and link do
 #: not change from day to day.
 FILM_COLUMNS = ["title", "release_date", "release_region", "detail_url"]
 #: The history's columns, in order.
-HISTORY_COLUMNS = [
-    "board_id",
-    "day",
-    "rank",
-    "movie_id",
-    *FILM_COLUMNS[:1],
-    *DAY_COLUMNS[1:-1],
-    *FILM_COLUMNS[1:],
-    "day_from",
-    "source",
-    "crawled_at",
-]
+HISTORY_COLUMNS = list(HISTORY)
 
-#: A crawl (board_id, source, Beijing crawl day) -> [crawled_at key, order, board date]
-#: of its latest dated line: the day its undated lines take (a list: updated in place).
-CrawlKey = tuple[int, str, str]
-Crawls = dict[CrawlKey, list]
+#: A crawl: (board_id, source, the Beijing day it ran).
+CrawlKey = tuple[int, str | None, str]
+
+
+@dataclass(slots=True)
+class CrawlDate:
+    """A crawl's latest dated line: its board date is the day of the crawl's undated
+    lines. Updated in place, line by line."""
+
+    when: str
+    day: str
+
+
+Crawls = dict[CrawlKey, CrawlDate]
+
+
+class DayFrom(IntEnum):
+    """Where a history row's day came from (the ``day_from`` column)."""
+
+    BOARD = 0  # the board's own date
+    CRAWL = 1  # the Beijing day of its crawl
+
+
 #: The columns in which a map worker's candidates (one per usable line, in input
 #: order) travel to the reduce step. ``day`` is the board's date, or ``None`` for an
 #: undated line, whose ``crawl_day`` (the Beijing day of its crawl) is then set;
@@ -69,7 +82,13 @@ CANDIDATE_NUMBERS = ("board_id", "movie_id", "rank", "values")
 
 def beijing_day(time_key: str) -> str:
     """The Beijing date of a UTC time key (``2023-11-08T22:08:18.000000Z`` -> 2023-11-09)."""
-    moment = datetime.strptime(time_key[:13], "%Y-%m-%dT%H")
+    return _beijing_day(time_key[:13])
+
+
+@functools.lru_cache(maxsize=4096)
+def _beijing_day(hour: str) -> str:
+    """Remembered by the hour: a run asks for every film, and crawls share hours."""
+    moment = datetime.strptime(hour, "%Y-%m-%dT%H")
     return (moment + BEIJING_OFFSET).date().isoformat()
 
 
@@ -90,15 +109,14 @@ def _iso_day(text: str) -> str | None:
 
 
 class DayValues:
-    """The distinct day values (:data:`DAY_COLUMNS` but the rank) of a range,
-    normalised like the films table's, each under a number.
+    """The distinct day values (:class:`DayValue`) of a range, each under a number.
 
     A film's score and numbers repeat from day to day, so each distinct set of raw
     values is normalised once, and the rows carry its number."""
 
     def __init__(self) -> None:
         self.ids: dict[tuple, int] = {}
-        self.table: list[tuple] = []
+        self.table: list[DayValue] = []
 
     def __call__(self, key: tuple) -> int:
         """The number of ``(board_id, score, box_office_realtime, box_office_total,
@@ -114,11 +132,11 @@ class DayValues:
         return number
 
     @staticmethod
-    def normalise(key: tuple) -> tuple[Any, ...]:
+    def normalise(key: tuple) -> DayValue:
         board_id, score, realtime_text, total_text, wish_month, wish_total, source = key
         realtime, realtime_currency, _ = parse_box_office(realtime_text, board_id)
         total, total_currency, _ = parse_box_office(total_text, board_id)
-        return (
+        return DayValue(
             parse_score(score),
             realtime,
             total,
@@ -142,9 +160,7 @@ class CrawlDays:
         self._days: dict[str, str | None] = {}
         self._beijing: dict[str, str] = {}
 
-    def add(
-        self, obj: dict[str, Any], when: str, order: int, source: str
-    ) -> tuple[str | None, str]:
+    def add(self, obj: dict[str, Any], when: str, source: str | None) -> tuple[str | None, str]:
         """The line's board date (``None``: undated) and the Beijing day of its crawl.
 
         It runs on every line of every run: each value is worked out once per distinct
@@ -166,9 +182,9 @@ class CrawlDays:
             return None, crawl_day
         known = self.crawls.get(crawl)
         if known is None:
-            self.crawls[crawl] = [when, order, day]
-        elif when >= known[0]:  # lines come in order: a tie is later
-            known[0], known[1], known[2] = when, order, day
+            self.crawls[crawl] = CrawlDate(when, day)
+        elif when >= known.when:  # lines come in order: a tie is later
+            known.when, known.day = when, day
         return day, crawl_day
 
 
@@ -176,15 +192,24 @@ def crawl_date(crawls: Crawls, crawl: CrawlKey) -> tuple[str, bool]:
     """The day of an undated line of ``crawl``: its crawl's board date, else the
     crawl's own Beijing day; and whether it is the latter."""
     dated = crawls.get(crawl)
-    return (crawl[2], True) if dated is None else (dated[2], False)
+    return (crawl[2], True) if dated is None else (dated.day, False)
+
+
+def line_day(
+    crawls: Crawls, board_id: int, source: str | None, board_date: str | None, when: str
+) -> str:
+    """A line's day: its board date, or its crawl's (:func:`crawl_date`)."""
+    if board_date:
+        return board_date
+    return crawl_date(crawls, (board_id, source, beijing_day(when)))[0]
 
 
 def latest_days(crawls: Crawls, undated: set[CrawlKey]) -> dict[int, str]:
     """Each board's latest day in the run's feeds, over every crawl of it."""
     latest: dict[int, str] = {}
-    for crawl, (_, _, day) in crawls.items():
-        if day > latest.get(crawl[0], ""):
-            latest[crawl[0]] = day
+    for crawl, dated in crawls.items():
+        if dated.day > latest.get(crawl[0], ""):
+            latest[crawl[0]] = dated.day
     for crawl in undated:
         day = crawl_date(crawls, crawl)[0]
         if day > latest.get(crawl[0], ""):
@@ -211,7 +236,7 @@ class DayRows:
         self,
         obj: dict[str, Any],
         when: str,
-        source: str,
+        source: str | None,
         partition: int,
         day: str | None,
         crawl_day: str,
@@ -258,8 +283,8 @@ class DayRows:
 
 
 def merge_crawls(total: Crawls, part: Crawls) -> None:
-    """Fold one range's crawls in: each crawl's latest dated line gives its date."""
+    """Fold in the crawls of the next range (ranges in input order: a tie is later)."""
     for crawl, latest in part.items():
         known = total.get(crawl)
-        if known is None or latest[:2] > known[:2]:
+        if known is None or latest.when >= known.when:
             total[crawl] = latest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -23,9 +23,10 @@ from maoyan_common.files import (
     remove_leftovers,
     temporary_beside,
 )
+from postprocess.schema import Kind, pandas_dtypes, parquet_type
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
 FORMATS = (".jsonl", ".csv", ".parquet")
 #: What makes a spreadsheet read a CSV cell as a formula.
@@ -129,27 +130,18 @@ def is_jsonl(path: Path) -> bool:
     return path.suffix.lower() == ".jsonl"
 
 
-JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+JSON_OPTIONS = orjson.OPT_APPEND_NEWLINE
+#: Rows turned into Python values at a time, for JSONL and CSV.
+BATCH_ROWS = 65_536
 
 
-def json_line(columns: list[str], row: Iterable[object]) -> bytes:
-    r"""One row of a JSONL output. orjson rather than DataFrame.to_json, which writes
-    "https:\/\/" in every URL; orjson writes a NaN score as null.
-
-    The reduce step writes the rows of a JSONL output with this in parallel, from the
-    values a table would hold, so they are the bytes :func:`_write_jsonl` writes."""
-    return orjson.dumps(dict(zip(columns, row, strict=True)), option=JSON_OPTIONS)
-
-
-def _write_jsonl(table: pd.DataFrame, path: Path) -> None:
-    columns = list(table.columns)
-    # Nullable integer columns hold pd.NA, which orjson cannot write: null instead.
-    counts = table.select_dtypes("Int64").columns
-    table = table.astype({name: object for name in counts})
-    table[counts] = table[counts].where(table[counts].notna(), None)
+def _write_jsonl(table: pa.Table, columns: dict[str, Kind], path: Path) -> None:
+    r"""orjson rather than a DataFrame's to_json, which writes "https:\/\/" in every URL."""
+    names = table.column_names
     with path.open("wb") as out:
-        for row in table.itertuples(index=False, name=None):
-            out.write(json_line(columns, row))
+        for batch in table.to_batches(BATCH_ROWS):
+            for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                out.write(orjson.dumps(dict(zip(names, row, strict=True)), option=JSON_OPTIONS))
 
 
 def neutralise_formula(text: object) -> object:
@@ -162,107 +154,71 @@ def neutralise_formula(text: object) -> object:
 
 def whole(value: float) -> object:
     """An amount as a CSV cell: ``1560000000``, not ``1560000000.0``."""
-    return int(value) if value == value and float(value).is_integer() else value
+    return int(value) if value is not None and float(value).is_integer() else value
 
 
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
+def _write_csv(table: pa.Table, columns: dict[str, Kind], path: Path) -> None:
     """A byte-order mark so Excel on Windows reads the Chinese as UTF-8; lists as
     ``a|b``; times as ``YYYY-MM-DD HH:MM:SS`` (UTC), the form Excel and LibreOffice
     take for a date and time (an ISO ``T…Z`` time they keep as text); amounts whole
-    where they are."""
+    where they are; text that a spreadsheet would run as a formula made text."""
     import pandas as pd
-    from pandas.api.types import is_numeric_dtype
 
-    lists = {name: table[name].map("|".join) for name in LIST_COLUMNS if name in table}
-    times = {
-        name: table[name].str.replace("T", " ", n=1).str.removesuffix("Z")
-        for name, kind in PARQUET_TYPES.items()
-        if kind == "time" and name in table
-    }
-    amounts = {
-        name: pd.Series([whole(value) for value in table[name]], index=table.index, dtype=object)
-        for name in AMOUNT_COLUMNS
-        if name in table
-    }
-    flat = table.assign(**lists, **times, **amounts)
-    for name in flat.columns:
-        if not is_numeric_dtype(flat[name]) and name not in amounts:
-            flat[name] = flat[name].map(neutralise_formula)
-    flat.to_csv(path, index=False, encoding="utf-8-sig")
+    with path.open("w", encoding="utf-8-sig", newline="") as out:
+        for number, batch in enumerate(table.to_batches(BATCH_ROWS) or [table]):
+            flat = pd.DataFrame(
+                {name: _csv_cells(batch.column(name), kind) for name, kind in columns.items()}
+            )
+            flat.to_csv(out, index=False, header=number == 0, lineterminator="\n")
 
 
-#: Amounts of money: whole numbers of yuan or dollars nearly always.
-AMOUNT_COLUMNS = ("box_office_realtime", "box_office_total")
+def _csv_cells(column: pa.Array, kind: Kind) -> object:
+    """A column's cells as pandas writes them to CSV."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    if kind in (Kind.INT, Kind.COUNT):
+        return pd.array(column.to_pylist(), dtype="Int64")
+    if kind is Kind.FLOAT:
+        return column.to_numpy(zero_copy_only=False)
+    if kind is Kind.BOOL:
+        return column.to_pylist()
+    if kind is Kind.NAMES:
+        return [neutralise_formula("|".join(names)) for names in column.to_pylist()]
+    if kind is Kind.AMOUNT:
+        return pd.array([whole(value) for value in column.to_pylist()], dtype=object)
+    if kind is Kind.TIME:
+        column = pc.replace_substring(column, "T", " ", max_replacements=1)
+        column = pc.replace_substring(column, "Z", "")  # a time key ends in its only Z
+    return [neutralise_formula(value) for value in column.to_pylist()]
 
 
-#: Columns that hold lists of names (written ``a|b`` in CSV).
-LIST_COLUMNS = ("stars", "genres")
-#: Parquet types of the columns of both tables (the rest: text); times are UTC
-#: timestamps, days dates (``date32``); text of a few distinct values is dictionary-
-#: encoded (``category``), which pandas reads back as a categorical and DuckDB as text.
-PARQUET_TYPES = {
-    "board_id": "int64",
-    "rank": "int64",
-    "movie_id": "int64",
-    "stars": "list",
-    "genres": "list",
-    "score": "float64",
-    "box_office_realtime": "float64",
-    "box_office_total": "float64",
-    "box_office_currency": "category",
-    "wish_month": "int64",
-    "wish_total": "int64",
-    "first_seen": "time",
-    "last_seen": "time",
-    "crawled_at": "time",
-    "times_seen": "int64",
-    "on_latest_board": "bool",
-    "board_date": "date",
-    "day": "date",
-    "source": "category",
-    "day_from": "category",
-}
-
-
-def _write_parquet(table: pd.DataFrame, path: Path) -> None:
-    """The table as Parquet with :data:`PARQUET_TYPES`. Days and dictionaries are made
-    by Arrow from the text (a cast and an encoding of the column: pandas' dates would
-    cost a Python object per row)."""
+def _write_parquet(table: pa.Table, columns: dict[str, Kind], path: Path) -> None:
+    """The table as Parquet: times as UTC timestamps, days as dates, text of a few
+    distinct values dictionary-encoded (pandas reads it back as a categorical, DuckDB
+    as text); with pandas' metadata, so pandas reads counts back as ``Int64``."""
     import pandas as pd
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    kinds = {
-        "int64": pa.int64(),
-        "float64": pa.float64(),
-        "bool": pa.bool_(),
-        "list": pa.list_(pa.string()),
-        "time": pa.timestamp("us", tz="UTC"),
-    }
-    kind_of = {name: PARQUET_TYPES.get(name, "") for name in table.columns}
-    times = [name for name, kind in kind_of.items() if kind == "time"]
-    typed = table.assign(
-        **{name: pd.to_datetime(table[name], utc=True, format="ISO8601") for name in times}
-    )
-    schema = pa.schema([(name, kinds.get(kind, pa.string())) for name, kind in kind_of.items()])
-    arrow = pa.Table.from_pandas(typed, schema=schema, preserve_index=False)
-    for at, name in enumerate(table.columns):
-        if kind_of[name] == "date":
-            arrow = arrow.set_column(at, name, pc.cast(arrow[name], pa.date32()))
-        elif kind_of[name] == "category":
-            arrow = arrow.set_column(at, name, arrow[name].dictionary_encode())
-    # pandas' metadata describes the columns before the cast: readers go by Arrow's types.
-    pq.write_table(arrow, path)
+    for at, (name, kind) in enumerate(columns.items()):
+        if kind is Kind.LABEL:
+            table = table.set_column(at, name, table[name].dictionary_encode())
+        elif (target := parquet_type(kind)) is not None:
+            table = table.set_column(at, name, table[name].cast(target))
+    empty = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in
+                          pandas_dtypes(columns).items()})  # fmt: skip
+    pandas_metadata = pa.Schema.from_pandas(empty, preserve_index=False).metadata
+    pq.write_table(table.replace_schema_metadata(pandas_metadata), path)
 
 
-WRITERS: dict[str, Callable[[pd.DataFrame, Path], None]] = {
+WRITERS: dict[str, Callable[[pa.Table, dict[str, Kind], Path], None]] = {
     ".jsonl": _write_jsonl,
     ".csv": _write_csv,
     ".parquet": _write_parquet,
 }
 
 
-def write_table(table: pd.DataFrame, path: Path, format_of: Path) -> None:
+def write_table(table: pa.Table, columns: dict[str, Kind], path: Path, format_of: Path) -> None:
     """Write the table to ``path`` in the format ``format_of``'s extension names."""
-    WRITERS[format_of.suffix.lower()](table, path)
+    WRITERS[format_of.suffix.lower()](table, columns, path)

@@ -20,12 +20,19 @@ class RunProgress(tqdm):
     def __init__(self, input_bytes: int, show: bool) -> None:
         self.input_bytes = max(input_bytes, 1)
         self.step = "reading"
+        self.lines = 0
         super().__init__(
             total=round(self.input_bytes / self.MAP_SHARE),
             desc="post-process: ",
             disable=not show,
             bar_format="{desc}{percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}",
         )
+
+    def counted(self, *, lines: int, kept: int | None = None) -> None:
+        """Lines read so far, and films kept once the reduce step has them."""
+        self.lines = lines
+        shown = {"lines": f"{lines:,}"} | ({"kept": f"{kept:,}"} if kept is not None else {})
+        self.set_postfix(shown, refresh=False)
 
     def read(self, size: int) -> None:
         """``size`` more bytes of the input read (the map step, in this process)."""

@@ -23,36 +23,12 @@ from postprocess.normalise import (
     parse_wish_count,
     split_stars,
 )
+from postprocess.schema import FILMS
 
-#: Output columns, in order. ``first_seen``/``last_seen``/``times_seen`` come from the
-#: merge; ``on_latest_board``: the film is on its board's latest day in the run's feeds.
-COLUMNS = [
-    "board_id",
-    "rank",
-    "movie_id",
-    "title",
-    "stars",
-    "director",
-    "genres",
-    "release_date",
-    "release_region",
-    "score",
-    "score_label",
-    "box_office_realtime",
-    "box_office_total",
-    "box_office_currency",
-    "wish_month",
-    "wish_total",
-    "blurb",
-    "poster_url",
-    "detail_url",
-    "board_date",
-    "source",
-    "first_seen",
-    "last_seen",
-    "times_seen",
-    "on_latest_board",
-]
+#: Output columns, in order (:data:`postprocess.schema.FILMS`). ``first_seen``/
+#: ``last_seen``/``times_seen`` come from the merge; ``on_latest_board``: the film is
+#: on its board's latest day in the run's feeds.
+COLUMNS = list(FILMS)
 INTEGER_FIELDS = ("board_id", "rank", "movie_id")
 #: The largest whole number the tables hold (their integer columns are 64-bit): a larger
 #: one (JSON allows it) is a reject, not a failed run.
@@ -109,13 +85,9 @@ def display_time(key: str) -> str:
     return key.replace(".000000Z", "Z")
 
 
-#: How the summary names lines without a ``source`` (feeds written before there were
-#: two sources: desktop crawls, or another tool's).
-UNSTATED = "unstated"
-
-
 def source_of(obj: dict[str, Any]) -> str | None:
-    """The line's ``source`` (``desktop``, ``mobile``), or ``None`` where it states none."""
+    """The line's ``source`` (``desktop``, ``mobile``), or ``None`` where it states none
+    (feeds written before there were two sources): the one rule for "no source"."""
     source = obj.get("source")
     return source if type(source) is str and source else None
 

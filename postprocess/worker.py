@@ -1,112 +1,120 @@
-"""The map step: what one pool worker does with one range of a feed.
+"""The map step: one byte range of a feed read, each line checked and folded by film.
 
-A worker reads its own byte range, parses and checks every line, deduplicates within
-the range, and splits what is left into partitions by film (board_id + movie_id): per
-film where its winning line lies, first and last time seen, and a count; with
-``--history``, a row per usable line, in columns. The reduce step
-(:mod:`postprocess.reduce`) then takes one partition from every range, so each film is
-merged and normalised once, by one worker, and the parent only orders and writes.
-
-Normalising in the map step was measured slower once films are many (1,000,000 lines,
-100,000 films, 2 workers): each range holds nearly every film, so each worker
-normalised every film and the normalised rows cost more to pickle than the raw
-winning lines. A pool worker writes each partition to a file in the run's spool
-folder, which the reduce step reads: the parent never holds them.
+A range is read by one process: a pool worker, or the run's own with ``--workers 1``.
+What is left is split by film (:func:`partition_of`) so that the reduce step
+(:mod:`postprocess.reduce`) finds each film's lines from every range in one partition.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
-import ctypes
 import gc
 import os
 import pickle
 import signal
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from postprocess.chunks import Chunk
 from postprocess.history import CrawlDays, CrawlKey, Crawls, DayRows
-from postprocess.records import UNSTATED, RecordChecker
+from postprocess.records import RecordChecker, source_of
 
-PR_SET_PDEATHSIG = 1
-#: How much of its range a worker reads at a time.
-READ_BLOCK_BYTES = 4 * 1024 * 1024
+#: How often, in bytes read, a range tells the progress bar.
+REPORT_BYTES = 4 * 1024 * 1024
 #: A reject's raw text is cut to this many characters; its file and line say where the rest is.
 RAW_LIMIT = 2000
 
-#: Told how many bytes this process has read, for the progress bar: set per process by
-#: :func:`start_worker` (a pool worker) or by the run (when it works alone).
-progress: Callable[[int], None] | None = None
-
-Key = tuple[int, int]
-
-#: A film as seen so far, as a list ``[offset, last_seen, order, first_seen, times_seen,
-#: length, source, others]``: where the winning line starts in its file, its crawled_at
-#: (the latest: the latest crawl wins), where it stands in the input (see
-#: :func:`line_order`; it names the file), the earliest crawled_at, how many lines
-#: showed the film, the winning line's length and source; ``others`` is ``None``, or
-#: for a film that other sources showed too, the latest line of each of them, by
-#: source, as ``[offset, crawled_at, order, length]``: the reduce step takes from the
-#: one of the same day the fields the winning line lacks (a number one source hides).
-#: The reduce step reads the winning line again from the file: holding every film's
-#: line until then took 700 bytes a film in every worker. A list, not a dataclass:
-#: 100,000 of them pickle in 0.1 s rather than 1.3 s.
-Film = list[Any]
-OFFSET, LAST_SEEN, ORDER, FIRST_SEEN, TIMES_SEEN, LENGTH, SOURCE, OTHERS = range(8)
-#: Where an ``others`` line (see :data:`Film`) holds its offset, crawled_at, order, length.
-OTHER_OFFSET, OTHER_WHEN, OTHER_ORDER, OTHER_LENGTH = range(4)
+Key = tuple[int, int]  # (board_id, movie_id)
+#: Where a line stands in the input: (file, range, line); a later line is greater.
+Place = tuple[int, int, int]
 
 
-def file_of(order: int) -> int:
-    """The file index a line's order (:func:`line_order`) names."""
-    return order >> 80
+class Reject(NamedTuple):
+    line: int  # in its range: the run adds the lines of the ranges before
+    reason: str
+    raw: str
 
 
-def line_order(file_index: int, chunk_index: int) -> int:
-    """Where line 0 of a chunk stands in the whole input, as one integer: add the line's
-    number. Ties between equal crawl times go to the later line, whichever range it
-    was in (a chunk holds fewer than 2**48 lines)."""
-    return (file_index << 80) | (chunk_index << 48)
+class Line(NamedTuple):
+    """A line kept to be read again by the reduce step."""
+
+    when: str  # its crawled_at, as a time key
+    place: Place
+    raw: bytes
+
+
+@dataclass(slots=True)
+class Film:
+    """A film's lines so far: the latest (the latest crawl; a tie goes to the later
+    line), its source, the earliest time and the number of lines that showed it, and
+    the latest line of each other source (a number one source hides, the other may
+    show: the reduce step fills it in from the line of the same day)."""
+
+    when: str
+    place: Place
+    raw: bytes
+    source: str | None
+    first_seen: str
+    times_seen: int = 1
+    others: dict[str | None, Line] | None = None
+
+    def __reduce__(self) -> tuple[type, tuple]:
+        # As a tuple: the slots' default state pickles at half the speed (bench/README.md).
+        state = (self.when, self.place, self.raw, self.source, self.first_seen)
+        return Film, (*state, self.times_seen, self.others)
+
+    def add(self, line: Line, source: str | None) -> None:
+        """One more line of the film, from anywhere in the input."""
+        if (line.when, line.place) > (self.when, self.place):
+            if source != self.source:  # the latest line, demoted, stays as its source's
+                others = self.others = self.others or {}
+                others.pop(source, None)
+                others[self.source] = Line(self.when, self.place, self.raw)
+            self.when, self.place, self.raw, self.source = *line, source
+        elif source != self.source:
+            others = self.others = self.others or {}
+            kept = others.get(source)
+            if kept is None or (line.when, line.place) > (kept.when, kept.place):
+                others[source] = line
+
+    def fold(self, other: Film) -> None:
+        """The same film as another range saw it."""
+        self.add(Line(other.when, other.place, other.raw), other.source)
+        for source, line in (other.others or {}).items():
+            self.add(line, source)
+        self.first_seen = min(self.first_seen, other.first_seen)
+        self.times_seen += other.times_seen
 
 
 def partition_of(key: Key, partitions: int) -> int:
-    """The partition of a film (board_id, movie_id); the same in every process."""
+    """The partition of a film; the same in every process."""
     return hash(key) % partitions
 
 
 @dataclass
-class ChunkResult:
-    file_index: int
-    chunk_index: int
-    line_count: int = 0  # every line, blank ones too: to number the next chunk's lines
+class Mapped:
+    """What one range held. ``parts``: per partition, the films and the history's
+    candidates (or, from a pool worker, the file that holds them: :func:`taken`)."""
+
+    line_count: int = 0  # every line, blank ones too: to number the next range's lines
     blank_lines: int = 0
     lines: int = 0  # non-blank
-    rejects: list[tuple[int, str, str]] = field(
-        default_factory=list
-    )  # (line in chunk, reason, raw)
-    #: Per partition: the films (``dict[Key, Film]``) and, with the history, the
-    #: candidate columns; in a pool worker, the file that holds them (see :func:`unpack`).
+    rejects: list[Reject] = field(default_factory=list)
+    sources: dict[str | None, int] = field(default_factory=dict)  # usable lines by source
+    crawls: Crawls = field(default_factory=dict)  # the crawls' latest dated lines
+    undated: set[CrawlKey] = field(default_factory=set)  # the crawls with undated lines
     parts: list[Any] = field(default_factory=list)
-    #: Usable lines by their ``source`` (``UNSTATED`` where a line states none).
-    sources: dict[str, int] = field(default_factory=dict)
-    #: The range's crawls: the latest dated line of each, and those with undated lines.
-    crawls: Crawls = field(default_factory=dict)
-    undated: set[CrawlKey] = field(default_factory=set)
 
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a step builds its many small lists: they
-    hold no cycles, and each collection would walk all of them again (a quarter of
-    the map step's time with the history)."""
+    """No cyclic garbage collection while a step builds its many small objects: they
+    hold no cycles, and each collection would walk all of them again."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -116,9 +124,19 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def unpack(part: Any) -> Any:
-    """What a step left for the next: the objects themselves (one process), or the
-    file a pool worker wrote them to, read once and removed."""
+def handed_over(part: Any, spool: str | None, name: str) -> Any:
+    """What one step leaves for the next: the objects (one process), or in a pool the
+    file they are pickled to, so that the parent never holds nor copies them."""
+    if spool is None:
+        return part
+    path = os.path.join(spool, f"{name}.pickle")
+    with open(path, "wb") as stored:
+        pickle.dump(part, stored, pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def taken(part: Any) -> Any:
+    """What :func:`handed_over` left, its file read once and removed."""
     if not isinstance(part, str):
         return part
     with open(part, "rb") as stored:
@@ -127,31 +145,17 @@ def unpack(part: Any) -> Any:
     return content
 
 
-def spool_part(part: Any, spool: str, chunk: Chunk, partition: int) -> str:
-    """Write a partition for the reduce step. A file rather than the pool's pipe: the
-    parent never holds the partitions nor copies them twice, and the file is written
-    as it is pickled."""
-    path = os.path.join(spool, f"part-{chunk.file_index}-{chunk.chunk_index}-{partition}.pickle")
-    with open(path, "wb") as stored:
-        pickle.dump(part, stored, pickle.HIGHEST_PROTOCOL)
-    return path
-
-
-def reject_reason(raw: bytes, error: orjson.JSONDecodeError) -> str:
+def reject_reason(raw: bytes) -> str:
+    """Why a line is no JSON: the error read from the line without its newline, so that
+    its column and char count only the line."""
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as bad:
-        return f"not valid UTF-8 (byte {bad.start + 1} of the line)"
-    return f"not valid JSON: {error}"
-
-
-def rejected_text(line: bytes) -> tuple[str, str]:
-    """Why a line is no JSON (the error read from the line without its newline, so
-    that its column and char count only the line), and its text."""
-    try:
-        orjson.loads(line)
+        orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        return reject_reason(line, error), raw_text(line)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return f"not valid UTF-8 (byte {bad.start + 1} of the line)"
+        return f"not valid JSON: {error}"
     raise AssertionError("called for a line that is valid JSON")
 
 
@@ -160,202 +164,120 @@ def raw_text(raw: bytes) -> str:
     return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "…[cut]"
 
 
-def chunk_lines(chunk: Chunk) -> tuple[int, Iterator[bytes]]:
-    """Where a chunk's first line starts in its file, and the chunk's lines, each with
-    its newline (the last may have none); a byte-order mark at the start of a file
-    (Windows editors write one) is no part of its first line."""
-    feed = open(chunk.path, "rb")  # noqa: SIM115 (closed by the generator)
-    feed.seek(chunk.start)
-    if chunk.start == 0 and feed.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
-        feed.seek(0)
-    return feed.tell(), lines_of(feed, chunk.end - feed.tell())
-
-
-def lines_of(feed: IO[bytes], remaining: int) -> Iterator[bytes]:
-    """The next ``remaining`` bytes of ``feed`` as lines, the file closed at the end.
-
-    The file's own line iterator, which is C: splitting blocks in Python cost a sixth
-    of the map step. Progress is told every :data:`READ_BLOCK_BYTES`."""
-    with feed:
-        unreported = 0
+def lines_of(chunk: Chunk, on_read: Callable[[int], None] | None) -> Iterator[bytes]:
+    """The range's lines, each with its newline (the last may have none), by the file's
+    own (C) line iterator; a byte-order mark at the start of a file (Windows editors
+    write one) is no part of its first line. ``on_read`` is told the bytes read."""
+    with open(chunk.path, "rb") as feed:
+        feed.seek(chunk.start)
+        if chunk.start == 0 and feed.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+            feed.seek(0)
+        remaining, unreported = chunk.end - feed.tell(), 0
         for line in feed:
             yield line
             remaining -= len(line)
             unreported += len(line)
-            if unreported >= READ_BLOCK_BYTES and progress is not None:
-                progress(unreported)
+            if unreported >= REPORT_BYTES and on_read is not None:
+                on_read(unreported)
                 unreported = 0
             if remaining <= 0:
                 break
-        if unreported and progress is not None:
-            progress(unreported)
+        if unreported and on_read is not None:
+            on_read(unreported)
 
 
-def without_newline(line: bytes) -> bytes:
-    return line[:-1] if line.endswith(b"\n") else line
-
-
-def process_chunk(
-    chunk: Chunk, history: bool = False, partitions: int = 1, spool: str | None = None
-) -> ChunkResult:
-    """Parse, check and deduplicate one chunk; with ``history``, also keep a history
-    candidate per usable line. What is left is split into ``partitions`` by film;
-    with ``spool`` (a folder: in a pool worker), each partition is written there and
-    the result names the files."""
+def map_range(
+    chunk: Chunk,
+    *,
+    history: bool,
+    partitions: int,
+    spool: str | None = None,
+    on_read: Callable[[int], None] | None = None,
+) -> Mapped:
+    """Check every line of ``chunk``, keep each film's lines (:class:`Film`) and, with
+    ``history``, a candidate row per usable line; split them into ``partitions``."""
     with gc_paused():
-        result = ChunkResult(chunk.file_index, chunk.chunk_index)
+        mapped = Mapped()
+        films: dict[Key, Film] = {}
         days = DayRows(partitions) if history else None
         crawl_days = CrawlDays()
-        films: dict[Key, Film] = {}
-        rejects = result.rejects
         check = RecordChecker()
-        sources = result.sources
-        loads = orjson.loads
-        base = line_order(chunk.file_index, chunk.chunk_index)
+        loads, sources, rejects = orjson.loads, mapped.sources, mapped.rejects
         number = 0
-        position, lines = chunk_lines(chunk)
-        for number, raw in enumerate(lines, start=1):
-            offset = position
-            position += len(raw)
+        for number, raw in enumerate(lines_of(chunk, on_read), start=1):
             if raw.isspace():  # a line holds at least its newline
-                result.blank_lines += 1
+                mapped.blank_lines += 1
                 continue
             try:
                 obj = loads(raw)
             except orjson.JSONDecodeError:
-                rejects.append((number, *rejected_text(without_newline(raw))))
+                text = raw.rstrip(b"\n")
+                rejects.append(Reject(number, reject_reason(text), raw_text(text)))
                 continue
             reason, when = check(obj)
             if reason is not None:
-                rejects.append((number, reason, raw_text(without_newline(raw))))
+                rejects.append(Reject(number, reason, raw_text(raw.rstrip(b"\n"))))
                 continue
-            source = obj.get("source")
-            if type(source) is not str or not source:
-                source = UNSTATED
+            source = source_of(obj)
             sources[source] = sources.get(source, 0) + 1
             key = (obj["board_id"], obj["movie_id"])
-            day, crawl_day = crawl_days.add(obj, when, base + number, source)
+            place = (chunk.file_index, chunk.chunk_index, number)
+            day, crawl_day = crawl_days.add(obj, when, source)
             if days is not None:
                 days.add(obj, when, source, partition_of(key, partitions), day, crawl_day)
             film = films.get(key)
             if film is None:
-                films[key] = [offset, when, base + number, when, 1, len(raw), source, None]
+                films[key] = Film(when, place, raw, source, when)
                 continue
-            film[TIMES_SEEN] += 1
-            if when < film[FIRST_SEEN]:
-                film[FIRST_SEEN] = when
-            if source != film[SOURCE]:
-                add_line(film, [offset, when, base + number, len(raw)], source)
-            elif when >= film[LAST_SEEN]:  # later in the chunk: a tie goes to this line
-                film[OFFSET], film[LAST_SEEN], film[ORDER] = offset, when, base + number
-                film[LENGTH] = len(raw)
-        result.line_count = number
-        result.lines = number - result.blank_lines
-        if partitions == 1:
-            split = [films]
-        else:
-            split = [{} for _ in range(partitions)]
-            for key, film in films.items():
-                split[partition_of(key, partitions)][key] = film
+            film.times_seen += 1
+            if when < film.first_seen:
+                film.first_seen = when
+            if source != film.source:
+                film.add(Line(when, place, raw), source)
+            elif when >= film.when:  # later in the range: a tie goes to this line
+                film.when, film.place, film.raw = when, place, raw
+        mapped.line_count, mapped.lines = number, number - mapped.blank_lines
+        mapped.crawls, mapped.undated = crawl_days.crawls, crawl_days.undated
+        split: list[dict[Key, Film]] = [{} for _ in range(partitions)]
+        for key, film in films.items():
+            split[partition_of(key, partitions)][key] = film
         candidates = days.columns() if days is not None else [None] * partitions
-        result.crawls, result.undated = crawl_days.crawls, crawl_days.undated
-        result.parts = [
-            spool_part(part, spool, chunk, index) if spool else part
+        name = f"map-{chunk.file_index}-{chunk.chunk_index}"
+        mapped.parts = [
+            handed_over(part, spool, f"{name}-{index}")
             for index, part in enumerate(zip(split, candidates, strict=True))
         ]
-        return result
+        return mapped
 
 
-def start_worker(parent: int, bytes_read: Any) -> None:
-    """Pool initializer: Ctrl-C is the parent's to handle (one message, exit 130,
-    no traceback from each worker), SIGTERM ends the worker; the worker dies with its
-    parent, so a killed run leaves no orphan; and it counts the bytes it reads in
-    ``bytes_read``."""
-    global progress
+#: In a pool worker: the shared count of bytes read, for the parent's progress bar.
+_bytes_read: Any = None
+
+
+def start_worker(parent_alive: tuple[int, int], bytes_read: Any) -> None:
+    """Pool initializer. Ctrl-C is the parent's to handle (one message, exit 130);
+    SIGTERM (``Pool.terminate``) ends the worker, whatever handler the parent had; the
+    worker ends when the parent's end of the ``parent_alive`` pipe closes (the parent
+    gone, however it went), so a killed run leaves no orphan."""
+    global _bytes_read
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Pool.terminate() ends workers with SIGTERM: a handler the parent process installed
-    # (a program embedding the post-process, a Twisted reactor) must not outlive the fork.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    die_with_parent(parent)
-
-    def count(size: int) -> None:
-        with bytes_read.get_lock():
-            bytes_read.value += size
-
-    progress = count
-
-
-def die_with_parent(parent: int) -> None:
-    """Linux kills this process when its parent dies (``PR_SET_PDEATHSIG``); elsewhere
-    a thread watches for the parent to be gone."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
-                if os.getppid() != parent:  # the parent died before the call
-                    os._exit(1)
-                return
+    _bytes_read = bytes_read
+    read_end, write_end = parent_alive
+    os.close(write_end)  # the fork's copy: only the parent's may keep the pipe open
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
+        os.read(read_end, 1)  # returns when the parent's end is closed
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
-def add_line(film: Film, line: list[Any], source: str) -> None:
-    """One more line of ``film``, as ``[offset, crawled_at, order, length]``: of the
-    winning line's source, it wins if it is later; of another source, it wins if it is
-    later (the winning line, demoted, is kept as its source's), else it is kept as its
-    source's latest line if it is that."""
-    if source == film[SOURCE]:
-        if (line[OTHER_WHEN], line[OTHER_ORDER]) > (film[LAST_SEEN], film[ORDER]):
-            film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH] = line
-        return
-    if (line[OTHER_WHEN], line[OTHER_ORDER]) > (film[LAST_SEEN], film[ORDER]):
-        demoted = [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]]
-        demoted_source = film[SOURCE]
-        film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH] = line
-        film[SOURCE] = source
-        others = film[OTHERS]
-        if others is not None:
-            others.pop(source, None)
-        line, source = demoted, demoted_source
-    others = film[OTHERS]
-    if others is None:
-        others = film[OTHERS] = {}
-    kept = others.get(source)
-    if kept is None or (line[OTHER_WHEN], line[OTHER_ORDER]) > (
-        kept[OTHER_WHEN],
-        kept[OTHER_ORDER],
-    ):
-        others[source] = line
+def count_read(size: int) -> None:
+    with _bytes_read.get_lock():
+        _bytes_read.value += size
 
 
-def merge_films(total: dict[Key, Film], part: dict[Key, Film]) -> None:
-    """Fold one chunk's films into the running table: the latest crawled_at wins
-    (ties: the later line), first seen is the earliest, the counts add up; each other
-    source's latest line is kept beside the winning one."""
-    for key, film in part.items():
-        known = total.get(key)
-        if known is None:
-            total[key] = film
-            continue
-        if film[SOURCE] != known[SOURCE]:
-            add_line(
-                known, [film[OFFSET], film[LAST_SEEN], film[ORDER], film[LENGTH]], film[SOURCE]
-            )
-        elif (film[LAST_SEEN], film[ORDER]) > (known[LAST_SEEN], known[ORDER]):
-            # add_line's first case, without a list per film: the common case, one source
-            known[OFFSET], known[LAST_SEEN], known[ORDER] = (
-                film[OFFSET],
-                film[LAST_SEEN],
-                film[ORDER],
-            )
-            known[LENGTH] = film[LENGTH]
-        for source, line in (film[OTHERS] or {}).items():
-            add_line(known, line, source)
-        if film[FIRST_SEEN] < known[FIRST_SEEN]:
-            known[FIRST_SEEN] = film[FIRST_SEEN]
-        known[TIMES_SEEN] += film[TIMES_SEEN]
+def map_in_pool(chunk: Chunk, **options: Any) -> Mapped:
+    """:func:`map_range` in a pool worker, counting its bytes for the parent."""
+    return map_range(chunk, on_read=count_read, **options)

@@ -252,7 +252,7 @@ def test_a_history_that_fails_to_write_leaves_every_old_output(tmp_path, monkeyp
     for name, text in old.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
 
-    def half_written(table, path):
+    def half_written(table, columns, path):
         path.write_text("board_id,day\n4,2026-11-22\n", encoding="utf-8")
         raise OSError("disk full")
 

@@ -268,7 +268,7 @@ def test_failed_run_leaves_the_old_output(messy_feeds, tmp_path, monkeypatch) ->
     out.write_text("the old table\n", encoding="utf-8")
     rejects.write_text("the old rejects\n", encoding="utf-8")
 
-    def half_written(table, path):
+    def half_written(table, columns, path):
         path.write_text("board_id,rank\n4,1\n", encoding="utf-8")
         raise OSError("disk full")
 

@@ -4,6 +4,7 @@ input, kills and interrupts (real processes, real signals), and CSV injection.""
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import json
 import multiprocessing
@@ -15,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from postprocess import worker
 from postprocess.chunks import plan_chunks
-from postprocess.worker import process_chunk, start_worker
+from postprocess.worker import REPORT_BYTES, map_in_pool, map_range, start_worker
 from standin.feeds import feed_line, feed_record
 from tests.helpers import (
     FILMS,
@@ -192,19 +192,25 @@ def test_outputs_keep_the_mode_of_the_file_they_replace(tmp_path, feed) -> None:
     assert (tmp_path / "new.parquet.rejects.jsonl").stat().st_mode & 0o777 == 0o644
 
 
-def test_progress_moves_with_the_bytes_read(tmp_path, feed, monkeypatch) -> None:
-    monkeypatch.setattr(worker, "READ_BLOCK_BYTES", 4096)
+def test_progress_moves_with_the_bytes_read(tmp_path) -> None:
+    feed = tmp_path / "big.jsonl"
+    lines = crawl_lines(T1)
+    with feed.open("wb") as out:
+        while out.tell() < 3 * REPORT_BYTES:
+            out.write(b"".join(lines))
     [chunk] = plan_chunks(str(feed), feed, 0, 1 << 30)
     steps: list[int] = []
-    monkeypatch.setattr(worker, "progress", steps.append)
-    process_chunk(chunk)
-    assert len(steps) > 5 and sum(steps) == feed.stat().st_size
+    map_range(chunk, history=False, partitions=1, on_read=steps.append)
+    assert len(steps) >= 3 and sum(steps) == feed.stat().st_size
     # Pool workers count into a shared number the parent's bar reads while they work.
-    monkeypatch.setattr(worker, "progress", None)
     counted = multiprocessing.Value("q", 0)
-    chunks = plan_chunks(str(feed), feed, 0, 8192)
-    with multiprocessing.Pool(2, start_worker, (os.getpid(), counted)) as pool:
-        pool.map(process_chunk, chunks)
+    chunks = plan_chunks(str(feed), feed, 0, REPORT_BYTES // 2)
+    task = functools.partial(map_in_pool, history=False, partitions=1)
+    parent_alive = os.pipe()
+    with multiprocessing.Pool(2, start_worker, (parent_alive, counted)) as pool:
+        pool.map(task, chunks)
+    for end in parent_alive:
+        os.close(end)
     assert counted.value == feed.stat().st_size
 
 
@@ -242,14 +248,14 @@ def test_csv_cells_that_would_be_formulas_are_text(tmp_path) -> None:
 SLOW_RUN = r"""
 import os, sys, time
 import postprocess.run
-from postprocess.worker import process_chunk
+from postprocess.worker import map_in_pool
 
 def slow_chunk(chunk, **options):
     os.write(1, b"worker busy\n")  # one write: the two workers' lines never mix
     time.sleep(60)
-    return process_chunk(chunk, **options)
+    return map_in_pool(chunk, **options)
 
-postprocess.run.process_chunk = slow_chunk
+postprocess.run.map_in_pool = slow_chunk
 from postprocess.cli import main
 sys.exit(main(sys.argv[1:]))
 """

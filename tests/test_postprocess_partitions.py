@@ -1,28 +1,25 @@
 """The post-process's map and reduce steps give the same files however they run.
 
-One process or two, one range per file or dozens, text travelling as lists or as
-Arrow arrays: the outputs are the same bytes and every line is accounted for. And
-what the speed work relies on holds: a time in the feed's own form is its key without
-conversion, and the winning lines read again are the lines first read.
+One process or two, one range per file or dozens: the outputs are the same bytes and
+every line is accounted for, on a season of crawls and on random feeds. And what the
+speed work relies on holds: a time in the feed's own form is its key without
+conversion.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from postprocess import reduce
-from postprocess.chunks import plan_chunks
 from postprocess.records import TIME_CACHE_SIZE, RecordChecker, time_key
-from postprocess.reduce import reduce_partition
 from postprocess.run import run
-from postprocess.worker import process_chunk
 from standin.feeds import earlier_crawls, feed_line, feed_record, mobile_feed_record
 from standin.films import BOARDS
 
@@ -129,28 +126,58 @@ def test_history_rows_keep_whole_wish_counts(tmp_path) -> None:
     assert first["wish_total"] == mobile_feed_record(FILMS[0], 1, first["crawled_at"])["wish_total"]
 
 
-def test_text_as_arrow_or_as_lists_writes_the_same_bytes(tmp_path, monkeypatch) -> None:
-    """Text travels from the reduce step as Arrow arrays only for large partitions;
-    forcing it for all must not change a byte of either table in any format."""
-    feeds = mixed_feeds(tmp_path)
-    for table, history in ((".csv", ".parquet"), (".parquet", ".csv")):
-        as_lists = outputs(tmp_path / f"lists{table}", feeds, table, history, workers=2)
-        monkeypatch.setattr(reduce, "ARROW_ROWS", 1)  # the forked workers see it too
-        as_arrow = outputs(tmp_path / f"arrow{table}", feeds, table, history, workers=2)
-        monkeypatch.undo()
-        assert as_arrow == as_lists
+#: Lines a feed may hold besides film records.
+BAD_LINES = [b"not json\n", b"[1]\n", b'{"board_id": 4}\n', b"\n", b"\xff\xfe\n", b"   \n"]
+#: Crawl times over three Beijing days (one just after midnight there) and ties.
+TIMES = ["2026-11-21T01:00:00Z", "2026-11-21T16:30:00Z", "2026-11-22T01:00:00Z",
+         "2026-11-22T01:00:00Z", "2026-11-23T02:00:00+08:00", "2026-11-23T09:00:00.5Z"]  # fmt: skip
 
 
-def test_a_feed_that_changes_before_the_reduce_step_is_an_error_naming_it(tmp_path) -> None:
-    feed = tmp_path / "f.jsonl"
-    lines = [feed_line(feed_record(film, rank, "2026-11-23T02:00:00Z")) for rank, film in
-             enumerate(FILMS[:10], start=1)]  # fmt: skip
-    feed.write_bytes(b"".join(lines))
-    [chunk] = plan_chunks(str(feed), feed, 0, 1 << 20)
-    mapped = process_chunk(chunk)
-    feed.write_bytes(b"".join(reversed(lines)))  # same size, other films at each place
-    with pytest.raises(RuntimeError, match=rf"{feed} changed while it was read.*byte"):
-        reduce_partition([mapped.parts[0]], paths=[str(feed)])
+@st.composite
+def feed_lines(draw: st.DrawFn) -> bytes:
+    """One line of a random feed: a film of a few boards, from either source or none,
+    dated, undated or with its numbers hidden; or a line that is no film record."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.sampled_from(BAD_LINES))
+    film = draw(st.sampled_from(FILMS[:12]))
+    rank, when = draw(st.integers(1, 12)), draw(st.sampled_from(TIMES))
+    day = draw(st.sampled_from([None, "2026-11-21", "2026-11-22", "2026-11-23"]))
+    source = draw(st.sampled_from(["desktop", "mobile", None]))
+    if source == "mobile":
+        record = mobile_feed_record(film, rank, when, board_date=day)
+    else:
+        record = {**feed_record(film, rank, when, board_id=draw(st.sampled_from([4, 6]))),
+                  "board_date": day, "source": source}  # fmt: skip
+    if draw(st.booleans()):
+        record.update(score=None, wish_total=None, box_office_total=None)
+    return feed_line(record)
+
+
+@given(
+    files=st.lists(st.lists(feed_lines(), max_size=60), min_size=1, max_size=3),
+    packed=st.lists(st.booleans(), min_size=3, max_size=3),
+    formats=st.sampled_from([(".jsonl", ".parquet"), (".csv", ".jsonl"), (".parquet", ".csv")]),
+    workers=st.integers(2, 3),
+    chunk_bytes=st.sampled_from([None, 700, 3000]),
+)
+@settings(max_examples=30, deadline=None)
+def test_the_pool_writes_what_one_process_writes(files, packed, formats, workers, chunk_bytes):
+    """Random feeds (bad lines, duplicates, ties, many days, both sources, ``.gz``):
+    the pool over byte ranges writes the same bytes and summary as ``--workers 1``."""
+    with tempfile.TemporaryDirectory() as folder:
+        feeds = []
+        for index, (lines, gz) in enumerate(zip(files, packed, strict=False)):
+            data = b"".join(lines)
+            path = Path(folder) / f"f{index}.jsonl{'.gz' if gz else ''}"
+            path.write_bytes(gzip.compress(data) if gz else data)
+            feeds.append(str(path))
+        if all(line in BAD_LINES for lines in files for line in lines):
+            return  # no usable line: a failed run, tested on its own
+        table, history = formats
+        alone = outputs(Path(folder) / "one", feeds, table, history, workers=1)
+        pool = outputs(Path(folder) / "pool", feeds, table, history, workers=workers,
+                       chunk_bytes=chunk_bytes)  # fmt: skip
+        assert pool == alone
 
 
 def reference_key(text: str) -> str:
