@@ -81,12 +81,8 @@ def readable_path(feed: str, spool_dir: Path, file_index: int) -> tuple[Path, Da
 
 
 def spool_gzip(source: IO[bytes], out: IO[bytes]) -> Damage | None:
-    """Decompress ``source`` into ``out`` as far as it can be read.
-
-    zlib rather than :mod:`gzip`, which raises at a truncation without handing over
-    the data it decompressed in that read. A damaged feed keeps its complete lines;
-    the broken last line and the reason become a :class:`Damage`.
-    """
+    """Decompress ``source`` into ``out`` as far as it can be read, its broken last line
+    a :class:`Damage` (zlib: :mod:`gzip` drops the data of the read that fails)."""
     lines, tail = 0, b""
     inflate = None  # the decompressor of the gzip member being read, if one is open
     problem = None

@@ -12,9 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from maoyan_common.files import (
     move_into_place,
@@ -24,9 +26,6 @@ from maoyan_common.files import (
     temporary_beside,
 )
 from postprocess.schema import Kind, pandas_dtypes, parquet_type
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 FORMATS = (".jsonl", ".csv", ".parquet")
 #: What makes a spreadsheet read a CSV cell as a formula.
@@ -175,7 +174,6 @@ def _write_csv(table: pa.Table, columns: dict[str, Kind], path: Path) -> None:
 def _csv_cells(column: pa.Array, kind: Kind) -> object:
     """A column's cells as pandas writes them to CSV."""
     import pandas as pd
-    import pyarrow.compute as pc
 
     if kind in (Kind.INT, Kind.COUNT):
         return pd.array(column.to_pylist(), dtype="Int64")
@@ -198,7 +196,6 @@ def _write_parquet(table: pa.Table, columns: dict[str, Kind], path: Path) -> Non
     distinct values dictionary-encoded (pandas reads it back as a categorical, DuckDB
     as text); with pandas' metadata, so pandas reads counts back as ``Int64``."""
     import pandas as pd
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     for at, (name, kind) in enumerate(columns.items()):

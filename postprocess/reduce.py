@@ -1,19 +1,19 @@
 """The reduce step: one partition of the films, from every range, folded and normalised.
 
-The map step (:mod:`postprocess.worker`) splits each range's films by
-:func:`~postprocess.worker.partition_of`, so a partition holds every line of its films
-and no other: reducing partitions apart gives the rows one process would. The rows
-leave as Arrow tables of :mod:`postprocess.schema`'s types, which pickle as a few
-buffers, so the parent only joins, orders and writes them.
+A partition holds every line of its films and no other, so reducing partitions apart
+gives the rows one process would. They leave as Arrow tables (:mod:`postprocess.schema`),
+which pickle as a few buffers: the parent only joins, orders and writes them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from postprocess.history import (
     FILM_COLUMNS,
@@ -28,9 +28,6 @@ from postprocess.merge import filled
 from postprocess.records import COLUMNS, Oddities, display_time, normalise_record
 from postprocess.schema import FILMS, HISTORY, Kind, arrow_schema
 from postprocess.worker import Film, Key, gc_paused, taken
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 #: Where a films table row holds what the history takes from it, and its board date.
 FILM_AT = [COLUMNS.index(name) for name in FILM_COLUMNS]
@@ -54,9 +51,8 @@ class Reduced:
 
 
 def reduce_partition(parts: list[Any], *, options: ReduceOptions) -> Reduced:
-    """Fold one partition's films from every range (in input order), normalise each
-    once and mark those on their board's latest day; with ``options.history``, also
-    the partition's history rows."""
+    """One partition's films from every range, in input order, folded and normalised
+    once each; with ``options.history``, its history rows too."""
     with gc_paused():
         films: dict[Key, Film] = {}
         candidates = []
@@ -111,7 +107,6 @@ def merged_line(key: Key, film: Film, crawls: Crawls) -> dict[str, Any]:
 def table_of(columns: dict[str, Kind], values: list[Any]) -> pa.Table:
     """A table of :mod:`postprocess.schema`'s types from its columns' values (lists,
     NumPy arrays or Arrow arrays), an empty one for no columns."""
-    import pyarrow as pa
 
     schema = arrow_schema(columns)
     arrays = [
@@ -124,15 +119,10 @@ def table_of(columns: dict[str, Kind], values: list[Any]) -> pa.Table:
 def history_table(
     parts: list[dict[str, Any]], crawls: Crawls, film_values: dict[Key, list]
 ) -> tuple[pa.Table, int]:
-    """The history rows of one partition's candidates (from every range, in input
-    order), and how many lines stood behind them.
-
-    Each candidate's day is the board's date, or for an undated line its crawl's date
-    (:func:`~postprocess.history.crawl_date`). Of the candidates of one board, day and
-    film the later line wins (crawl time, then place in the input). The film's title,
-    release and link come from its row of the films table."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """The history rows of one partition's candidates (every range's, in input order)
+    and the lines behind them: per board, day and film the latest line (crawl time,
+    then place), dated by :func:`~postprocess.history.crawl_date` where undated, with
+    the title, release and link of the film's row."""
 
     if not parts:  # no usable line in this partition
         return table_of(HISTORY, []), 0
@@ -203,13 +193,9 @@ def history_table(
 def latest_of_each(
     board: np.ndarray, movie: np.ndarray, days: list, when: list
 ) -> tuple[np.ndarray, list, np.ndarray, list[tuple[int, list[int]]]]:
-    """Where the latest candidate of each board, day and film stands: the latest
-    crawl time, then the later place in the input (a candidate's place is its index);
-    the distinct days with each candidate's number among them; and for each group of
-    several candidates, its number and its members, latest first.
-
-    Sorted by board, film, day and place, a group's last candidate is the latest in
-    the input; only groups of several (one board day crawled twice) compare times."""
+    """Where the latest candidate of each board, day and film stands (crawl time, then
+    index); the distinct days and each candidate's; each group of several, latest first.
+    Sorted by board, film, day and index, only groups of several compare times."""
     names = sorted(set(days))
     distinct = {day: number for number, day in enumerate(names)}
     day_number = np.fromiter((distinct[day] for day in days), dtype=np.int64, count=len(days))

@@ -1,9 +1,8 @@
 """One post-process run, in steps: plan the inputs, map, reduce, check, write.
 
-Every non-blank input line ends in exactly one of: the table, the duplicates count,
-or the rejects file (with its source and line number); the run checks that before it
-writes anything. ``--workers 1`` runs each step in this process; more workers run the
-same steps over byte ranges and partitions in a process pool.
+Every non-blank line ends in the table, the duplicates count or the rejects file, as
+checked before anything is written. ``--workers N`` runs the steps of ``--workers 1``
+over byte ranges and partitions in a process pool.
 """
 
 from __future__ import annotations
@@ -19,9 +18,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import orjson
+import pyarrow as pa
 
 from postprocess.chunks import (
     Chunk,
@@ -40,9 +40,6 @@ from postprocess.reduce import Reduced, ReduceOptions, reduce_partition
 from postprocess.schema import FILMS, FILMS_ORDER, HISTORY, HISTORY_ORDER
 from postprocess.summary import UNSTATED, NoUsableLinesError, Summary, not_feeds
 from postprocess.worker import map_in_pool, map_range, start_worker
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 PROG = "python -m postprocess"
 
@@ -95,10 +92,8 @@ def run(
     chunk_bytes: int | None = None,
     progress: bool | None = None,
 ) -> Summary:
-    """Post-process ``feeds`` into ``out``; rejected lines go to ``rejects``, the
-    summary (as JSON) to ``summary_path``, the boards' history to ``history_path``, all
-    published together at the end. ``chunk_bytes`` overrides the size of the ranges
-    (by default one per worker and file), for tests and tuning."""
+    """Post-process ``feeds`` into ``out`` and its companions, published together;
+    ``chunk_bytes`` sets the size of the ranges (default: one per worker and file)."""
     started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
     targets = [out, rejects, *(path for path in (summary_path, history_path) if path)]
@@ -197,9 +192,7 @@ class Workers:
 
 @contextlib.contextmanager
 def worker_pool(workers: int) -> Iterator[Workers]:
-    """The run's :class:`Workers`. A pool's are forked with Ctrl-C ignored and end with
-    this process (:func:`start_worker`); on any error or interrupt here the pool is
-    terminated at once."""
+    """The run's :class:`Workers`; on any error or interrupt the pool ends at once."""
     if workers <= 1:
         yield Workers(1)
         return
@@ -311,7 +304,6 @@ def reduce_step(
 def checked_tables(reduced: list[Reduced], mapped: MapTotals) -> Tables:
     """The partitions' tables joined and ordered, once the lines add up:
     ``lines == rejected + duplicates + written`` (and the same for the history)."""
-    import pyarrow as pa
 
     films = ordered(pa.concat_tables([part.films for part in reduced]), FILMS_ORDER)
     usable = mapped.lines - mapped.rejected

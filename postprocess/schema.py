@@ -8,10 +8,8 @@ one place.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+import pyarrow as pa
 
 
 class Kind(StrEnum):
@@ -59,7 +57,6 @@ def of_kind(columns: dict[str, Kind], *kinds: Kind) -> list[str]:
 
 def arrow_schema(columns: dict[str, Kind]) -> pa.Schema:
     """The table as the run builds it: times and days still text, as JSONL writes them."""
-    import pyarrow as pa
 
     types = {
         K.INT: pa.int64(), K.COUNT: pa.int64(), K.FLOAT: pa.float64(),
@@ -70,7 +67,6 @@ def arrow_schema(columns: dict[str, Kind]) -> pa.Schema:
 
 def parquet_type(kind: Kind) -> pa.DataType | None:
     """What a column becomes in Parquet beyond its :func:`arrow_schema` type, if anything."""
-    import pyarrow as pa
 
     return {
         K.TIME: pa.timestamp("us", tz="UTC"),

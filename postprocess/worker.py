@@ -1,9 +1,5 @@
-"""The map step: one byte range of a feed read, each line checked and folded by film.
-
-A range is read by one process: a pool worker, or the run's own with ``--workers 1``.
-What is left is split by film (:func:`partition_of`) so that the reduce step
-(:mod:`postprocess.reduce`) finds each film's lines from every range in one partition.
-"""
+"""The map step: one byte range of a feed, each line checked and folded by film, the
+films split by :func:`partition_of` so that the reduce step finds all of a film's."""
 
 from __future__ import annotations
 
@@ -50,10 +46,8 @@ class Line(NamedTuple):
 
 @dataclass(slots=True)
 class Film:
-    """A film's lines so far: the latest (the latest crawl; a tie goes to the later
-    line), its source, the earliest time and the number of lines that showed it, and
-    the latest line of each other source (a number one source hides, the other may
-    show: the reduce step fills it in from the line of the same day)."""
+    """A film's lines so far: the latest (a tie goes to the later line), when first
+    seen, how often, and each other source's latest (to fill in what one source hides)."""
 
     when: str
     place: Place
@@ -165,9 +159,8 @@ def raw_text(raw: bytes) -> str:
 
 
 def lines_of(chunk: Chunk, on_read: Callable[[int], None] | None) -> Iterator[bytes]:
-    """The range's lines, each with its newline (the last may have none), by the file's
-    own (C) line iterator; a byte-order mark at the start of a file (Windows editors
-    write one) is no part of its first line. ``on_read`` is told the bytes read."""
+    """The range's lines, with their newlines, ``on_read`` told the bytes read; a byte-
+    order mark at the start of a file (Windows editors write one) is no part of a line."""
     with open(chunk.path, "rb") as feed:
         feed.seek(chunk.start)
         if chunk.start == 0 and feed.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
@@ -255,10 +248,8 @@ _bytes_read: Any = None
 
 
 def start_worker(parent_alive: tuple[int, int], bytes_read: Any) -> None:
-    """Pool initializer. Ctrl-C is the parent's to handle (one message, exit 130);
-    SIGTERM (``Pool.terminate``) ends the worker, whatever handler the parent had; the
-    worker ends when the parent's end of the ``parent_alive`` pipe closes (the parent
-    gone, however it went), so a killed run leaves no orphan."""
+    """Pool initializer: Ctrl-C is the parent's; SIGTERM ends the worker; so does the
+    parent's end of ``parent_alive`` closing (the parent gone), so no orphan is left."""
     global _bytes_read
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
