@@ -11,9 +11,10 @@ rank, film. With ``--history``, also one row per board, day and film, by the day
 line of a crawl that dated others takes from that crawl), the latest line of each day
 winning, its numbers parsed, the film's title, release and link from the films table.
 
-Neither peer accounts for bad lines: DuckDB's ``ignore_errors`` drops them silently and
-polars stops at the first. The benchmark's feeds have none, so the outputs can be
-compared; the comparison is the benchmark's, before any time is reported.
+Neither peer accounts for bad lines: DuckDB's ``ignore_errors`` turns each into a row of
+nulls (dropped here by ``WHERE board_id IS NOT NULL``, else they become one film of
+nulls) and polars stops at the first. The comparison is the benchmark's, before any
+time is reported.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def duckdb_sql(feed: str, out: str, history: str | None) -> list[str]:
         f"""CREATE TEMP {"TABLE" if history else "VIEW"} lines AS
         SELECT *, row_number() OVER () AS line
         FROM read_json('{feed}', format = 'newline_delimited', ignore_errors = true,
-                       columns = {{{columns}}})""",
+                       columns = {{{columns}}})
+        WHERE board_id IS NOT NULL AND movie_id IS NOT NULL""",
         """CREATE TEMP MACRO names(text) AS list_filter(
             list_transform(string_split(replace(coalesce(text, ''), '，', ','), ','),
                            lambda x: trim(regexp_replace(x, '\\s+', ' ', 'g'))),
@@ -235,14 +237,21 @@ def run_polars(feed: str, out: str, history: str | None, threads: int) -> None:
 
 def comparable(column: Any) -> list:
     """A column as plain Python values: missing values as ``None`` (NaN, NA, null),
-    times as ``YYYY-MM-DDTHH:MM:SSZ`` text, lists as tuples."""
+    times as ``YYYY-MM-DDTHH:MM:SSZ`` text, days as ``YYYY-MM-DD``, lists as tuples."""
+    import datetime
+
     import numpy as np
     import pandas as pd
 
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         column = column.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     values = column.astype(object).where(column.notna(), None).tolist()
-    return [tuple(value) if isinstance(value, list | np.ndarray) else value for value in values]
+    return [
+        tuple(value) if isinstance(value, list | np.ndarray)
+        else value.isoformat() if isinstance(value, datetime.date)
+        else value
+        for value in values
+    ]  # fmt: skip
 
 
 def agree(ours: Any, theirs: Any, what: str) -> None:

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from maoyan_common.files import process_alive
 
@@ -43,11 +43,10 @@ def source_name(feed: str) -> str:
     return "<stdin>" if feed == "-" else feed
 
 
-@dataclass(frozen=True)
-class Damage:
-    """Where a feed's data stops being readable: the line it would have been, and why."""
+class Reject(NamedTuple):
+    """A line that is no usable feed line (or where a ``.gz`` feed stops being readable)."""
 
-    line: int
+    line: int  # in its range (the run adds the lines of the ranges before), or its file
     reason: str
     raw: str
 
@@ -65,7 +64,7 @@ def spool_directory() -> Iterator[Path]:
         yield Path(folder)
 
 
-def readable_path(feed: str, spool_dir: Path, file_index: int) -> tuple[Path, Damage | None]:
+def readable_path(feed: str, spool_dir: Path, file_index: int) -> tuple[Path, Reject | None]:
     """A plain file holding the feed's lines (the feed itself, or a spooled copy), and
     the damage that cut a ``.gz`` feed short, if any: the lines before it are kept."""
     stream = feed == "-" or not Path(feed).is_file()  # stdin, a named pipe, /dev/stdin
@@ -80,9 +79,9 @@ def readable_path(feed: str, spool_dir: Path, file_index: int) -> tuple[Path, Da
         return spooled, None
 
 
-def spool_gzip(source: IO[bytes], out: IO[bytes]) -> Damage | None:
+def spool_gzip(source: IO[bytes], out: IO[bytes]) -> Reject | None:
     """Decompress ``source`` into ``out`` as far as it can be read, its broken last line
-    a :class:`Damage` (zlib: :mod:`gzip` drops the data of the read that fails)."""
+    a :class:`Reject` (zlib: :mod:`gzip` drops the data of the read that fails)."""
     lines, tail = 0, b""
     inflate = None  # the decompressor of the gzip member being read, if one is open
     problem = None
@@ -104,7 +103,7 @@ def spool_gzip(source: IO[bytes], out: IO[bytes]) -> Damage | None:
     if problem is None:
         out.write(tail)
         return None
-    return Damage(
+    return Reject(
         lines + 1,
         f"{problem}: the {lines:,} complete line(s) before this point were read, "
         "the rest of the file is lost",

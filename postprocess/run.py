@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from postprocess.chunks import (
     Chunk,
-    Damage,
+    Reject,
     chunk_size,
     plan_chunks,
     readable_path,
@@ -49,7 +49,7 @@ class Inputs:
     """The feeds as byte ranges, and the damage that cut a ``.gz`` feed short."""
 
     chunks: list[Chunk]
-    damage: dict[int, Damage]  # by file index
+    damage: dict[int, Reject]  # by file index: where a .gz feed stops being readable
 
 
 @dataclass
@@ -205,13 +205,9 @@ def worker_pool(workers: int) -> Iterator[Workers]:
     finally:
         signal.signal(signal.SIGINT, handler)
     try:
-        yield Workers(workers, pool, bytes_read)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
+        with pool:  # terminated on leaving: every result is in by then, or the run failed
+            yield Workers(workers, pool, bytes_read)
     finally:
-        pool.join()
         for end in parent_alive:
             os.close(end)
 
@@ -326,7 +322,7 @@ def ordered(table: pa.Table, order_by: tuple[str, ...]) -> pa.Table:
     return table.sort_by([(name, "ascending") for name in order_by]).combine_chunks()
 
 
-def reject_line(source: str, reject: Any) -> bytes:
+def reject_line(source: str, reject: Reject) -> bytes:
     """One line of the rejects file: where the input line was, why, and its text."""
     record = {"source": source, "line": reject.line, "reason": reject.reason, "raw": reject.raw}
     return orjson.dumps(record) + b"\n"

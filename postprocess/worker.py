@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from postprocess.chunks import Chunk
+from postprocess.chunks import Chunk, Reject
 from postprocess.history import CrawlDays, CrawlKey, Crawls, DayRows
 from postprocess.records import RecordChecker, source_of
 
@@ -28,12 +28,6 @@ RAW_LIMIT = 2000
 Key = tuple[int, int]  # (board_id, movie_id)
 #: Where a line stands in the input: (file, range, line); a later line is greater.
 Place = tuple[int, int, int]
-
-
-class Reject(NamedTuple):
-    line: int  # in its range: the run adds the lines of the ranges before
-    reason: str
-    raw: str
 
 
 class Line(NamedTuple):
@@ -97,12 +91,15 @@ class Mapped:
 
     line_count: int = 0  # every line, blank ones too: to number the next range's lines
     blank_lines: int = 0
-    lines: int = 0  # non-blank
     rejects: list[Reject] = field(default_factory=list)
     sources: dict[str | None, int] = field(default_factory=dict)  # usable lines by source
     crawls: Crawls = field(default_factory=dict)  # the crawls' latest dated lines
     undated: set[CrawlKey] = field(default_factory=set)  # the crawls with undated lines
     parts: list[Any] = field(default_factory=list)
+
+    @property
+    def lines(self) -> int:  # non-blank
+        return self.line_count - self.blank_lines
 
 
 @contextlib.contextmanager
@@ -229,7 +226,7 @@ def map_range(
                 film.add(Line(when, place, raw), source)
             elif when >= film.when:  # later in the range: a tie goes to this line
                 film.when, film.place, film.raw = when, place, raw
-        mapped.line_count, mapped.lines = number, number - mapped.blank_lines
+        mapped.line_count = number
         mapped.crawls, mapped.undated = crawl_days.crawls, crawl_days.undated
         split: list[dict[Key, Film]] = [{} for _ in range(partitions)]
         for key, film in films.items():
