@@ -25,6 +25,7 @@ from postprocess.history import (
     line_day,
 )
 from postprocess.merge import filled
+from postprocess.output import BATCH_ROWS
 from postprocess.records import COLUMNS, Oddities, display_time, normalise_record
 from postprocess.schema import FILMS, HISTORY, Kind, arrow_schema
 from postprocess.worker import Film, Key, gc_paused, taken
@@ -66,9 +67,10 @@ def reduce_partition(parts: list[Any], *, options: ReduceOptions) -> Reduced:
                     known.fold(film)
             if part_candidates is not None:
                 candidates.append(part_candidates)
-        oddities, rows, lines = Oddities(), [], 0
+        oddities, tables, rows, lines = Oddities(), [], [], 0
         film_values: dict[Key, list] = {}
-        for key, film in films.items():
+        while films:  # each film let go of once a row, the rows made a table in batches
+            key, film = films.popitem()
             row, odd = normalise_record(merged_line(key, film, options.crawls))
             oddities.add(odd)
             lines += film.times_seen
@@ -77,8 +79,11 @@ def reduce_partition(parts: list[Any], *, options: ReduceOptions) -> Reduced:
             rows.append((*row, first, last, film.times_seen, day == options.latest.get(key[0])))
             if options.history:
                 film_values[key] = [row[at] for at in FILM_AT]
-        del films
-        reduced = Reduced(table_of(FILMS, list(zip(*rows, strict=True))), lines, oddities)
+            if len(rows) == BATCH_ROWS or not films:
+                tables.append(table_of(FILMS, list(zip(*rows, strict=True))))
+                rows = []
+        films_table = pa.concat_tables(tables) if tables else table_of(FILMS, [])
+        reduced = Reduced(films_table, lines, oddities)
         if options.history:
             reduced.history, reduced.history_lines = history_table(
                 candidates, options.crawls, film_values
