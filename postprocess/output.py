@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO
 
 import orjson
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -161,7 +162,6 @@ def _write_csv(table: pa.Table, columns: dict[str, Kind], path: Path) -> None:
     ``a|b``; times as ``YYYY-MM-DD HH:MM:SS`` (UTC), the form Excel and LibreOffice
     take for a date and time (an ISO ``T…Z`` time they keep as text); amounts whole
     where they are; text that a spreadsheet would run as a formula made text."""
-    import pandas as pd
 
     with path.open("w", encoding="utf-8-sig", newline="") as out:
         for number, batch in enumerate(table.to_batches(BATCH_ROWS) or [table]):
@@ -173,7 +173,6 @@ def _write_csv(table: pa.Table, columns: dict[str, Kind], path: Path) -> None:
 
 def _csv_cells(column: pa.Array, kind: Kind) -> object:
     """A column's cells as pandas writes them to CSV."""
-    import pandas as pd
 
     if kind in (Kind.INT, Kind.COUNT):
         return pd.array(column.to_pylist(), dtype="Int64")
@@ -195,7 +194,6 @@ def _write_parquet(table: pa.Table, columns: dict[str, Kind], path: Path) -> Non
     """The table as Parquet: times as UTC timestamps, days as dates, text of a few
     distinct values dictionary-encoded (pandas reads it back as a categorical, DuckDB
     as text); with pandas' metadata, so pandas reads counts back as ``Int64``."""
-    import pandas as pd
     import pyarrow.parquet as pq
 
     for at, (name, kind) in enumerate(columns.items()):

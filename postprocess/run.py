@@ -33,7 +33,7 @@ from postprocess.chunks import (
     spool_directory,
 )
 from postprocess.history import CrawlKey, Crawls, latest_days, merge_crawls
-from postprocess.output import Staging, is_jsonl, output_lock, write_table
+from postprocess.output import Staging, output_lock, write_table
 from postprocess.progress import RunProgress
 from postprocess.records import Oddities
 from postprocess.reduce import Reduced, ReduceOptions, reduce_partition
@@ -121,8 +121,6 @@ def run(
                     inputs, workers=processes, files=len(feeds), history=history_path is not None,
                     spool=spool, rejects_out=rejects_out, bar=bar,
                 )  # fmt: skip
-                if not all(is_jsonl(path) for path in (out, history_path) if path):
-                    import pandas  # noqa: F401 (for the writers: imported while the pool works)
                 options = ReduceOptions(
                     history=history_path is not None,
                     crawls=mapped.crawls,
