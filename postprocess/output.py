@@ -197,9 +197,7 @@ def _write_parquet(table: pa.Table, columns: dict[str, Kind], path: Path) -> Non
     import pyarrow.parquet as pq
 
     for at, (name, kind) in enumerate(columns.items()):
-        if kind is Kind.LABEL:
-            table = table.set_column(at, name, table[name].dictionary_encode())
-        elif (target := parquet_type(kind)) is not None:
+        if (target := parquet_type(kind)) is not None:
             table = table.set_column(at, name, table[name].cast(target))
     empty = pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in
                           pandas_dtypes(columns).items()})  # fmt: skip

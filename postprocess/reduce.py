@@ -112,7 +112,6 @@ def merged_line(key: Key, film: Film, crawls: Crawls) -> dict[str, Any]:
 def table_of(columns: dict[str, Kind], values: list[Any]) -> pa.Table:
     """A table of :mod:`postprocess.schema`'s types from its columns' values (lists,
     NumPy arrays or Arrow arrays), an empty one for no columns."""
-
     schema = arrow_schema(columns)
     arrays = [
         column if isinstance(column, pa.Array) else pa.array(list(column), type=kind)
@@ -128,7 +127,6 @@ def history_table(
     and the lines behind them: per board, day and film the latest line (crawl time,
     then place), dated by :func:`~postprocess.history.crawl_date` where undated, with
     the title, release and link of the film's row."""
-
     if not parts:  # no usable line in this partition
         return table_of(HISTORY, []), 0
     board = np.concatenate([part["board_id"] for part in parts])

@@ -298,7 +298,6 @@ def reduce_step(
 def checked_tables(reduced: list[Reduced], mapped: MapTotals) -> Tables:
     """The partitions' tables joined and ordered, once the lines add up:
     ``lines == rejected + duplicates + written`` (and the same for the history)."""
-
     films = ordered(pa.concat_tables([part.films for part in reduced]), FILMS_ORDER)
     usable = mapped.lines - mapped.rejected
     if sum(part.lines for part in reduced) != usable:

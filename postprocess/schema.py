@@ -51,13 +51,8 @@ FILMS_ORDER = ("board_id", "rank", "movie_id")
 HISTORY_ORDER = ("board_id", "day", "rank", "movie_id")
 
 
-def of_kind(columns: dict[str, Kind], *kinds: Kind) -> list[str]:
-    return [name for name, kind in columns.items() if kind in kinds]
-
-
 def arrow_schema(columns: dict[str, Kind]) -> pa.Schema:
     """The table as the run builds it: times and days still text, as JSONL writes them."""
-
     types = {
         K.INT: pa.int64(), K.COUNT: pa.int64(), K.FLOAT: pa.float64(),
         K.AMOUNT: pa.float64(), K.BOOL: pa.bool_(), K.NAMES: pa.list_(pa.string()),
@@ -67,7 +62,6 @@ def arrow_schema(columns: dict[str, Kind]) -> pa.Schema:
 
 def parquet_type(kind: Kind) -> pa.DataType | None:
     """What a column becomes in Parquet beyond its :func:`arrow_schema` type, if anything."""
-
     return {
         K.TIME: pa.timestamp("us", tz="UTC"),
         K.DATE: pa.date32(),
